@@ -1,0 +1,30 @@
+//! waldecode: reads and decodes PostgreSQL write-ahead log without PostgreSQL.
+//!
+//! A record's way through the crate: a [`source::WalSource`] hands out 8 kB
+//! pages; the [`reader::WalReader`] checks page headers ([`page`]),
+//! reassembles records that cross pages and segments, verifies each record's
+//! header and CRC-32C and hands the bytes to [`record::Decoded::decode`],
+//! which splits them into block references, images ([`image`]) and main
+//! data. [`rmgr`] names and describes records per resource manager.
+//! Nothing here depends on a running server or on pgrx.
+
+pub mod bytes;
+pub mod error;
+pub mod image;
+pub mod lsn;
+pub mod page;
+pub mod reader;
+pub mod record;
+pub mod rmgr;
+pub mod segment;
+pub mod source;
+pub mod version;
+
+#[cfg(test)]
+pub(crate) mod testutil;
+
+pub use error::{Result, WalError};
+pub use lsn::Lsn;
+pub use reader::WalReader;
+pub use record::{BlockRef, Record, RelFileLocator};
+pub use version::PgVersion;

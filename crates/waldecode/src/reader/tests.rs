@@ -1,0 +1,339 @@
+//! Reader tests over WAL built byte for byte by `testutil`.
+
+use super::*;
+use crate::testutil::{record, TBlock, WalWriter};
+use crate::RelFileLocator;
+
+const SEG: u32 = 1 << 20;
+
+fn main_of(n: usize, seed: u8) -> Vec<u8> {
+    (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+}
+
+/// Reads every record from the start of segment 1 until the end of WAL.
+fn read_all(w: &WalWriter) -> (Vec<(Lsn, Lsn, Lsn, Vec<u8>)>, WalError) {
+    let mut r = WalReader::new(w.source());
+    let first = r.seek(Lsn::from_segment(1, SEG)).expect("first record");
+    assert_eq!(first.segment_offset(SEG), 40);
+    let mut out = Vec::new();
+    loop {
+        match r.next_record() {
+            Ok(Some(rec)) => out.push((rec.lsn(), rec.end_lsn(), rec.prev_lsn(), rec.main_data().to_vec())),
+            Ok(None) => panic!("no end set"),
+            Err(e) => return (out, e),
+        }
+    }
+}
+
+#[test]
+fn records_across_pages_and_segments() {
+    let mut w = WalWriter::new(SEG, 1);
+    let mut expect = Vec::new();
+    // Sizes chosen to straddle page and segment boundaries many times,
+    // including records larger than two pages.
+    for i in 0..900usize {
+        let n = [1, 7, 100, 250, 300, 3000, 8150, 8170, 17_000, 40][i % 10] + i;
+        let m = main_of(n, i as u8);
+        let lsn = w.append(record(10, 0, i as u32, &[], &m));
+        expect.push((lsn, m));
+    }
+    assert!(w.segments.len() >= 3, "test must cross segments");
+    let (got, end) = read_all(&w);
+    assert!(matches!(end, WalError::EndOfWal { .. }), "{end}");
+    assert_eq!(got.len(), expect.len());
+    let mut prev = Lsn(0);
+    for (i, ((lsn, end, p, m), (elsn, em))) in got.iter().zip(&expect).enumerate() {
+        assert_eq!(lsn, elsn, "record {i}");
+        assert_eq!(m, em, "record {i}");
+        if i > 0 {
+            assert_eq!(*p, prev);
+        }
+        assert!(end > lsn);
+        if let Some(next) = got.get(i + 1) {
+            // The next record starts at this one's end (or after a page header).
+            assert!(next.0 >= *end && next.0.0 - end.0 <= 40, "record {i}");
+        }
+        prev = *lsn;
+    }
+}
+
+#[test]
+fn record_ending_exactly_on_page_boundary() {
+    let mut w = WalWriter::new(SEG, 1);
+    // First record at 40 on the long-header page: fill the page exactly.
+    let n = 8192 - 40 - 24 - 5; // header + "255 len" + data
+    let a = w.append(record(10, 0, 1, &[], &main_of(n, 1)));
+    let b = w.append(record(10, 0, 2, &[], &main_of(10, 2)));
+    assert_eq!(b.0, Lsn::from_segment(1, SEG).0 + 8192 + 24);
+    let (got, _) = read_all(&w);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].0, a);
+    assert_eq!(got[0].1, Lsn(Lsn::from_segment(1, SEG).0 + 8192));
+    assert_eq!(got[1].0, b);
+}
+
+#[test]
+fn header_split_across_pages() {
+    let mut w = WalWriter::new(SEG, 1);
+    // Leave 16 bytes on the page: the next header is split.
+    let n = 8192 - 40 - 24 - 5 - 16;
+    w.append(record(10, 0, 1, &[], &main_of(n, 1)));
+    let b = w.append(record(10, 0, 2, &[], &main_of(50, 2)));
+    assert_eq!(b.page_offset(), 8192 - 16);
+    let (got, _) = read_all(&w);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].3, main_of(50, 2));
+}
+
+#[test]
+fn bad_crc_is_corruption_with_lsn() {
+    let mut w = WalWriter::new(SEG, 1);
+    w.append(record(10, 0, 1, &[], &main_of(30, 1)));
+    let bad = w.append(record(10, 0, 2, &[], &main_of(30, 2)));
+    w.append(record(10, 0, 3, &[], &main_of(30, 3)));
+    w.poke(bad.0 + 30, &[0xFF]);
+    let (got, err) = read_all(&w);
+    assert_eq!(got.len(), 1);
+    match err {
+        WalError::Corrupt { lsn, reason } => {
+            assert_eq!(lsn, bad);
+            assert!(reason.contains("checksum"), "{reason}");
+        }
+        e => panic!("{e}"),
+    }
+}
+
+#[test]
+fn torn_tail_is_end_of_wal() {
+    let mut w = WalWriter::new(SEG, 1);
+    w.append(record(10, 0, 1, &[], &main_of(30, 1)));
+    let big = w.append(record(10, 0, 2, &[], &main_of(20_000, 2)));
+    // Zero the record's last page, as if the write never reached disk.
+    let last_page = (w.pos - 1) & !8191;
+    w.poke(last_page, &vec![0; 8192]);
+    let (got, err) = read_all(&w);
+    assert_eq!(got.len(), 1);
+    match err {
+        WalError::EndOfWal { lsn, reason } => {
+            assert_eq!(lsn, big);
+            assert!(reason.contains("incomplete"), "{reason}");
+        }
+        e => panic!("{e}"),
+    }
+}
+
+#[test]
+fn bad_prev_link_and_rmid() {
+    let mut w = WalWriter::new(SEG, 1);
+    w.append(record(10, 0, 1, &[], &main_of(30, 1)));
+    w.prev = 12345;
+    let bad = w.append(record(10, 0, 2, &[], &main_of(30, 2)));
+    let (got, err) = read_all(&w);
+    assert_eq!(got.len(), 1);
+    assert!(matches!(&err, WalError::Corrupt { lsn, reason } if *lsn == bad && reason.contains("prev-link")), "{err}");
+
+    let mut w = WalWriter::new(SEG, 1);
+    w.append(record(10, 0, 1, &[], &main_of(30, 1)));
+    let bad = w.append(record(77, 0, 2, &[], &main_of(30, 2)));
+    let (_, err) = read_all(&w);
+    assert!(matches!(&err, WalError::Corrupt { lsn, reason } if *lsn == bad && reason.contains("resource manager ID 77")), "{err}");
+}
+
+#[test]
+fn switch_jumps_to_next_segment() {
+    let mut w = WalWriter::new(SEG, 1);
+    w.append(record(10, 0, 1, &[], &main_of(30, 1)));
+    let sw = w.switch();
+    let after = w.append(record(10, 0, 2, &[], &main_of(30, 2)));
+    assert_eq!(after, Lsn(Lsn::from_segment(2, SEG).0 + 40));
+    let (got, _) = read_all(&w);
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[1].0, sw);
+    assert_eq!(got[1].1, Lsn::from_segment(2, SEG));
+    assert_eq!(got[2].0, after);
+}
+
+#[test]
+fn missing_middle_segment() {
+    let mut w = WalWriter::new(SEG, 1);
+    while w.segments.len() < 4 {
+        w.append(record(10, 0, 1, &[], &main_of(5000, 1)));
+    }
+    w.segments.remove(&2);
+    let (_, err) = read_all(&w);
+    match err {
+        WalError::MissingSegment { segment, .. } => assert_eq!(segment, "000000010000000000000002"),
+        e => panic!("{e}"),
+    }
+}
+
+#[test]
+fn seek_skips_continuations_and_partial_records() {
+    let mut w = WalWriter::new(SEG, 1);
+    let mut lsns = Vec::new();
+    for i in 0..20 {
+        lsns.push(w.append(record(10, 0, i, &[], &main_of(6000, i as u8))));
+    }
+    for (i, l) in lsns.iter().enumerate().skip(1) {
+        // A position inside the previous record finds this one.
+        let mut r = WalReader::new(w.source());
+        let target = Lsn(l.0 - 100);
+        assert_eq!(r.seek(target).unwrap(), *l);
+        let rec = r.next_record().unwrap().unwrap();
+        assert_eq!(rec.lsn(), *l);
+        assert_eq!(rec.xid(), i as u32);
+        // And reading goes on with the prev-link checked.
+        if i + 1 < lsns.len() {
+            assert_eq!(r.next_record().unwrap().unwrap().lsn(), lsns[i + 1]);
+        }
+    }
+}
+
+#[test]
+fn end_limit_is_respected() {
+    let mut w = WalWriter::new(SEG, 1);
+    let mut lsns = Vec::new();
+    for i in 0..10 {
+        lsns.push(w.append(record(10, 0, i, &[], &main_of(100, 0))));
+    }
+    let mut r = WalReader::new(w.source());
+    r.seek(lsns[0]).unwrap();
+    // End exactly at the end of record 4: records 0..=4.
+    let end4 = lsns[5];
+    r.set_end(end4);
+    let mut n = 0;
+    while let Some(rec) = r.next_record().unwrap() {
+        assert!(rec.end_lsn() <= end4);
+        n += 1;
+    }
+    assert_eq!(n, 5);
+    // A limit in the middle of record 5 stops before it.
+    let mut r = WalReader::new(w.source());
+    r.seek(lsns[0]).unwrap();
+    r.set_end(Lsn(lsns[5].0 + 50));
+    let mut n = 0;
+    while r.next_record().unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 5);
+}
+
+#[test]
+fn block_references_decode() {
+    let rel = RelFileLocator { spc: 1663, db: 5, rel: 16384 };
+    let page_bytes: Vec<u8> = (0..8192 - 4000).map(|i| (i % 251) as u8).collect();
+    let blocks = vec![
+        TBlock {
+            id: 0,
+            rel: Some(rel),
+            blkno: 7,
+            data: vec![1, 2, 3],
+            image: Some((page_bytes.clone(), 100, 4000, 0x01 | 0x02)),
+            ..Default::default()
+        },
+        TBlock { id: 1, rel: None, blkno: 9, data: vec![], ..Default::default() },
+        TBlock {
+            id: 3,
+            fork: 2,
+            rel: Some(RelFileLocator { rel: 99, ..rel }),
+            blkno: 1,
+            data: vec![9; 300],
+            ..Default::default()
+        },
+    ];
+    let mut w = WalWriter::new(SEG, 1);
+    let lsn = w.append(record(10, 0x20, 55, &blocks, &main_of(14, 3)));
+    let mut r = WalReader::new(w.source());
+    r.seek(lsn).unwrap();
+    let rec = r.next_record().unwrap().unwrap();
+    assert_eq!(rec.xid(), 55);
+    assert_eq!(rec.info(), 0x20);
+    assert_eq!(rec.main_data(), &main_of(14, 3)[..]);
+    let b: Vec<_> = rec.blocks().iter().map(|b| (b.id, b.fork, b.locator, b.blkno)).collect();
+    assert_eq!(
+        b,
+        vec![
+            (0, 0, rel, 7),
+            (1, 0, rel, 9),
+            (3, 2, RelFileLocator { rel: 99, ..rel }, 1)
+        ]
+    );
+    assert_eq!(rec.block_data(0), Some(&[1u8, 2, 3][..]));
+    assert_eq!(rec.block_data(1), None);
+    assert_eq!(rec.block_data(3).map(|d| d.len()), Some(300));
+    assert_eq!(rec.fpi_len(), page_bytes.len() as u32);
+    let mut page = vec![0u8; 8192];
+    assert!(rec.restore_image(0, &mut page).unwrap());
+    assert_eq!(&page[..100], &page_bytes[..100]);
+    assert!(page[100..4100].iter().all(|b| *b == 0));
+    assert_eq!(&page[4100..], &page_bytes[100..]);
+    assert!(rec.block(0).unwrap().image.as_ref().unwrap().apply);
+    assert!(!rec.restore_image(1, &mut page).unwrap());
+}
+
+#[test]
+fn structural_errors_in_block_headers() {
+    let rel = RelFileLocator { spc: 1663, db: 5, rel: 1 };
+    // SAME_REL on the first block.
+    let mut w = WalWriter::new(SEG, 1);
+    let lsn = w.append(record(10, 0, 1, &[TBlock { id: 0, rel: None, ..Default::default() }], &[1]));
+    let mut r = WalReader::new(w.source());
+    let err = r.seek(lsn).unwrap_err();
+    assert!(err.to_string().contains("BKPBLOCK_SAME_REL set but no previous rel"), "{err}");
+    // Out-of-order block ids.
+    let mut w = WalWriter::new(SEG, 1);
+    let blocks = [
+        TBlock { id: 2, rel: Some(rel), ..Default::default() },
+        TBlock { id: 1, rel: Some(rel), ..Default::default() },
+    ];
+    let lsn = w.append(record(10, 0, 1, &blocks, &[1]));
+    let mut r = WalReader::new(w.source());
+    let err = r.seek(lsn).unwrap_err();
+    assert!(err.to_string().contains("out-of-order block_id 1"), "{err}");
+    // An uncompressed image without a hole must be a whole page (PG reports the implied hole).
+    let mut w = WalWriter::new(SEG, 1);
+    let blocks = [TBlock { id: 0, rel: Some(rel), image: Some((vec![0; 100], 0, 0, 0)), ..Default::default() }];
+    let lsn = w.append(record(10, 0, 1, &blocks, &[1]));
+    let mut r = WalReader::new(w.source());
+    let err = r.seek(lsn).unwrap_err();
+    assert!(err.to_string().contains("BKPIMAGE_HAS_HOLE not set, but hole offset 0 length 8092"), "{err}");
+}
+
+#[test]
+fn random_damage_never_panics() {
+    let mut w = WalWriter::new(SEG, 1);
+    for i in 0..60usize {
+        let blocks = [TBlock {
+            id: 0,
+            rel: Some(RelFileLocator { spc: 1663, db: 5, rel: i as u32 }),
+            data: main_of(i * 37 % 500 + 1, 1),
+            ..Default::default()
+        }];
+        w.append(record(10, 0, 1, &blocks, &main_of(i * 131 % 9000, 2)));
+    }
+    let clean = w.segments.clone();
+    let mut state = 0x1234_5678_u64;
+    for _ in 0..300 {
+        w.segments = clean.clone();
+        for _ in 0..4 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let off = (state >> 33) % 200_000;
+            let byte = (state >> 17) as u8;
+            w.poke(Lsn::from_segment(1, SEG).0 + off, &[byte]);
+        }
+        let mut r = WalReader::new(w.source());
+        if r.seek(Lsn::from_segment(1, SEG)).is_err() {
+            continue;
+        }
+        let mut n = 0;
+        while let Ok(Some(rec)) = r.next_record() {
+            let mut page = vec![0u8; 8192];
+            for b in rec.blocks() {
+                let _ = rec.restore_image(b.id, &mut page);
+                let _ = rec.block_data(b.id);
+            }
+            n += 1;
+            assert!(n < 1000);
+        }
+    }
+}
