@@ -46,10 +46,7 @@ impl WalError {
     }
 
     pub(crate) fn corrupt(lsn: Lsn, reason: impl Into<String>) -> WalError {
-        WalError::Corrupt {
-            lsn,
-            reason: reason.into(),
-        }
+        WalError::Corrupt { lsn, reason: reason.into() }
     }
 }
 

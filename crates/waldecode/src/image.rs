@@ -28,20 +28,10 @@ impl ImageFlags {
     pub fn for_version(v: PgVersion) -> ImageFlags {
         match v {
             // PG 14: IS_COMPRESSED (always pglz) 0x02, APPLY 0x04.
-            PgVersion::V14 => ImageFlags {
-                has_hole: 0x01,
-                apply: 0x04,
-                pglz: 0x02,
-                lz4: 0,
-                zstd: 0,
-            },
-            _ => ImageFlags {
-                has_hole: 0x01,
-                apply: 0x02,
-                pglz: 0x04,
-                lz4: 0x08,
-                zstd: 0x10,
-            },
+            PgVersion::V14 => {
+                ImageFlags { has_hole: 0x01, apply: 0x04, pglz: 0x02, lz4: 0, zstd: 0 }
+            }
+            _ => ImageFlags { has_hole: 0x01, apply: 0x02, pglz: 0x04, lz4: 0x08, zstd: 0x10 },
         }
     }
 
@@ -81,12 +71,10 @@ pub fn restore(stored: &[u8], img: &ImageInfo, page: &mut [u8]) -> Result<(), St
             }
             stored
         }
-        Compression::Pglz => {
-            match pglz::decompress_into(stored, &mut tmp[..body_len], true) {
-                Some(n) if n == body_len => &tmp[..body_len],
-                _ => return Err("invalid compressed image (pglz)".to_string()),
-            }
-        }
+        Compression::Pglz => match pglz::decompress_into(stored, &mut tmp[..body_len], true) {
+            Some(n) if n == body_len => &tmp[..body_len],
+            _ => return Err("invalid compressed image (pglz)".to_string()),
+        },
         Compression::Lz4 => match lz4_flex::block::decompress_into(stored, &mut tmp[..body_len]) {
             Ok(n) if n == body_len => &tmp[..body_len],
             _ => return Err("invalid compressed image (lz4)".to_string()),
@@ -110,14 +98,7 @@ mod tests {
     use super::*;
 
     fn info(hole_offset: u16, hole_length: u16, compression: Compression) -> ImageInfo {
-        ImageInfo {
-            bytes: 0..0,
-            hole_offset,
-            hole_length,
-            bimg_info: 0,
-            apply: true,
-            compression,
-        }
+        ImageInfo { bytes: 0..0, hole_offset, hole_length, bimg_info: 0, apply: true, compression }
     }
 
     fn sample_page() -> Vec<u8> {

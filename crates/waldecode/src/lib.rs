@@ -9,15 +9,18 @@
 //! Nothing here depends on a running server or on pgrx.
 
 pub mod bytes;
+pub mod describe;
 pub mod error;
 pub mod image;
 pub mod lsn;
+//TEMP pub mod mine;
 pub mod page;
 pub mod reader;
 pub mod record;
 pub mod rmgr;
 pub mod segment;
 pub mod source;
+pub mod stats;
 pub mod version;
 
 #[cfg(test)]

@@ -159,9 +159,7 @@ impl Decoded {
                     break;
                 }
                 XLR_BLOCK_ID_ORIGIN => self.origin = Some(cur.u16().ok_or_else(short)?),
-                XLR_BLOCK_ID_TOPLEVEL_XID => {
-                    self.toplevel_xid = Some(cur.u32().ok_or_else(short)?)
-                }
+                XLR_BLOCK_ID_TOPLEVEL_XID => self.toplevel_xid = Some(cur.u32().ok_or_else(short)?),
                 id if id <= XLR_MAX_BLOCK_ID => {
                     if self.blocks.last().is_some_and(|b| id <= b.id) {
                         return Err(WalError::corrupt(
@@ -224,10 +222,7 @@ impl Decoded {
                     });
                 }
                 id => {
-                    return Err(WalError::corrupt(
-                        lsn,
-                        format!("invalid block_id {id} at {lsn}"),
-                    ))
+                    return Err(WalError::corrupt(lsn, format!("invalid block_id {id} at {lsn}")))
                 }
             }
         }
@@ -338,14 +333,14 @@ pub struct Record<'a> {
 
 impl<'a> Record<'a> {
     /// Builds a record view over already decoded bytes.
-    pub fn new(lsn: Lsn, end: Lsn, bytes: &'a [u8], decoded: &'a Decoded, version: PgVersion) -> Self {
-        Record {
-            lsn,
-            end,
-            bytes,
-            decoded,
-            version,
-        }
+    pub fn new(
+        lsn: Lsn,
+        end: Lsn,
+        bytes: &'a [u8],
+        decoded: &'a Decoded,
+        version: PgVersion,
+    ) -> Self {
+        Record { lsn, end, bytes, decoded, version }
     }
 
     /// Start of the record.

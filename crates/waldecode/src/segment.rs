@@ -20,12 +20,7 @@ impl SegmentName {
     /// The 24-hex-digit file name of this segment for `seg_size`.
     pub fn file_name(&self, seg_size: u32) -> String {
         let per_id = segments_per_xlog_id(seg_size);
-        format!(
-            "{:08X}{:08X}{:08X}",
-            self.timeline,
-            self.segno / per_id,
-            self.segno % per_id
-        )
+        format!("{:08X}{:08X}{:08X}", self.timeline, self.segno / per_id, self.segno % per_id)
     }
 
     /// Parses a segment file name (exactly 24 upper- or lower-case hex
@@ -41,10 +36,7 @@ impl SegmentName {
         if seg >= per_id {
             return None;
         }
-        Some(SegmentName {
-            timeline,
-            segno: log * per_id + seg,
-        })
+        Some(SegmentName { timeline, segno: log * per_id + seg })
     }
 }
 

@@ -86,10 +86,7 @@ impl DirSource {
         seg_size: Option<u32>,
         max_timeline: Option<u32>,
     ) -> Result<DirSource, DirSourceError> {
-        let io_err = |source| DirSourceError::Io {
-            path: dir.display().to_string(),
-            source,
-        };
+        let io_err = |source| DirSourceError::Io { path: dir.display().to_string(), source };
         let mut names = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io_err)? {
             let entry = entry.map_err(io_err)?;
@@ -126,13 +123,7 @@ impl DirSource {
         if files.is_empty() {
             return Err(DirSourceError::Empty(dir.display().to_string()));
         }
-        Ok(DirSource {
-            seg_size,
-            files,
-            open: None,
-            chunk: vec![0; CHUNK],
-            chunk_at: None,
-        })
+        Ok(DirSource { seg_size, files, open: None, chunk: vec![0; CHUNK], chunk_at: None })
     }
 
     fn load_chunk(&mut self, segno: u64, chunk_off: u32) -> Result<(), SourceError> {
@@ -142,49 +133,35 @@ impl DirSource {
             self.chunk_at = None;
             let Some((_, path)) = self.files.get(&segno) else {
                 let after_last = self.files.keys().next_back().is_none_or(|last| segno > *last);
-                return Err(SourceError::Missing {
-                    segment: name,
-                    after_last,
-                });
+                return Err(SourceError::Missing { segment: name, after_last });
             };
             let file = File::open(path).map_err(|source| {
                 if source.kind() == io::ErrorKind::NotFound {
-                    SourceError::Missing {
-                        segment: name.clone(),
-                        after_last: false,
-                    }
+                    SourceError::Missing { segment: name.clone(), after_last: false }
                 } else {
-                    SourceError::Io {
-                        segment: name.clone(),
-                        source,
-                    }
+                    SourceError::Io { segment: name.clone(), source }
                 }
             })?;
             self.open = Some((segno, file));
         }
         let Some((_, file)) = &self.open else {
-            return Err(SourceError::Missing {
-                segment: name,
-                after_last: false,
-            });
+            return Err(SourceError::Missing { segment: name, after_last: false });
         };
         let want = CHUNK.min((self.seg_size - chunk_off) as usize);
         let buf = &mut self.chunk[..want];
         let mut got = 0;
         while got < want {
             match file.read_at(&mut buf[got..], u64::from(chunk_off) + got as u64) {
-                Ok(0) => {
-                    return Err(SourceError::Io {
-                        segment: name,
-                        source: io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            format!(
-                                "file is shorter than the segment size {} (read {} bytes at offset {})",
-                                self.seg_size, got, chunk_off
-                            ),
+                Ok(0) => return Err(SourceError::Io {
+                    segment: name,
+                    source: io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "file is shorter than the segment size {} (read {} bytes at offset {})",
+                            self.seg_size, got, chunk_off
                         ),
-                    })
-                }
+                    ),
+                }),
                 Ok(n) => got += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(source) => return Err(SourceError::Io { segment: name, source }),
@@ -221,20 +198,14 @@ impl WalSource for DirSource {
             // Name a missing segment after the timeline of its neighbours.
             self.files.range(..segno).next_back().map(|(_, (t, _))| *t)
         });
-        SegmentName {
-            timeline: timeline.unwrap_or(1),
-            segno,
-        }
-        .file_name(self.seg_size)
+        SegmentName { timeline: timeline.unwrap_or(1), segno }.file_name(self.seg_size)
     }
 }
 
 /// Reads `xlp_seg_size` from the long header of a segment's first page.
 fn read_segment_size(path: &Path) -> Result<u32, DirSourceError> {
-    let bad = |reason: String| DirSourceError::BadSegment {
-        path: path.display().to_string(),
-        reason,
-    };
+    let bad =
+        |reason: String| DirSourceError::BadSegment { path: path.display().to_string(), reason };
     let file = File::open(path).map_err(|e| bad(e.to_string()))?;
     let mut head = [0u8; 40];
     file.read_exact_at(&mut head, 0).map_err(|e| bad(e.to_string()))?;

@@ -108,9 +108,7 @@ impl WalWriter {
 
     fn seg(&mut self, lsn: u64) -> &mut Vec<u8> {
         let size = self.seg_size as usize;
-        self.segments
-            .entry(lsn / u64::from(self.seg_size))
-            .or_insert_with(|| vec![0; size])
+        self.segments.entry(lsn / u64::from(self.seg_size)).or_insert_with(|| vec![0; size])
     }
 
     /// Writes the header of the page starting at `self.pos`.
@@ -177,10 +175,7 @@ impl WalWriter {
 
     /// Pads with zeros to the next page, the way a server's unused space looks.
     pub fn source(&self) -> MemSource {
-        MemSource {
-            seg_size: self.seg_size,
-            segments: self.segments.clone(),
-        }
+        MemSource { seg_size: self.seg_size, segments: self.segments.clone() }
     }
 
     /// Overwrites bytes at an LSN (to damage WAL in tests).

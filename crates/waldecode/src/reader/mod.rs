@@ -150,6 +150,21 @@ impl<S: WalSource> WalReader<S> {
         }
     }
 
+    /// The record returned by the last successful
+    /// [`next_record`](Self::next_record), again.
+    pub fn current(&self) -> Option<Record<'_>> {
+        if self.pending || !self.cur.is_valid() {
+            return None;
+        }
+        Some(Record::new(
+            self.cur,
+            self.cur_end,
+            &self.buf,
+            &self.decoded,
+            self.version.unwrap_or(PgVersion::V15),
+        ))
+    }
+
     /// The next record, `Ok(None)` once the next one would end after the
     /// end set with [`set_end`](Self::set_end). When the WAL itself ends
     /// first the error is [`WalError::EndOfWal`].
@@ -160,19 +175,11 @@ impl<S: WalSource> WalReader<S> {
             return Ok(None);
         }
         let version = self.version.unwrap_or(PgVersion::V15);
-        Ok(Some(Record::new(
-            self.cur,
-            self.cur_end,
-            &self.buf,
-            &self.decoded,
-            version,
-        )))
+        Ok(Some(Record::new(self.cur, self.cur_end, &self.buf, &self.decoded, version)))
     }
 
     fn header(&self) -> Result<PageHeader> {
-        self.page_hdr.ok_or_else(|| {
-            WalError::corrupt(self.next, "no page loaded".to_string())
-        })
+        self.page_hdr.ok_or_else(|| WalError::corrupt(self.next, "no page loaded".to_string()))
     }
 
     /// Reads and validates the page starting at `page_lsn`.
@@ -183,37 +190,27 @@ impl<S: WalSource> WalReader<S> {
         self.page_at = None;
         self.page_hdr = None;
         let segno = page_lsn.segment(self.seg_size);
-        self.src
-            .read_page(page_lsn, &mut self.page)
-            .map_err(|e| match e {
-                SourceError::Missing {
-                    segment,
-                    after_last: true,
-                } => WalError::EndOfWal {
-                    lsn: page_lsn,
-                    reason: format!("WAL segment {segment} is not available"),
-                },
-                SourceError::Missing { segment, .. } => WalError::MissingSegment {
-                    lsn: page_lsn,
-                    segment,
-                },
-                SourceError::Io { segment, source } => WalError::Io {
-                    lsn: page_lsn,
-                    segment,
-                    source,
-                },
-            })?;
+        self.src.read_page(page_lsn, &mut self.page).map_err(|e| match e {
+            SourceError::Missing { segment, after_last: true } => WalError::EndOfWal {
+                lsn: page_lsn,
+                reason: format!("WAL segment {segment} is not available"),
+            },
+            SourceError::Missing { segment, .. } => {
+                WalError::MissingSegment { lsn: page_lsn, segment }
+            }
+            SourceError::Io { segment, source } => WalError::Io { lsn: page_lsn, segment, source },
+        })?;
         let hdr = PageHeader::parse(&self.page)
             .ok_or_else(|| WalError::corrupt(page_lsn, "short page".to_string()))?;
-        let version = hdr
-            .validate(page_lsn, self.seg_size, self.sysid, self.min_tli)
-            .map_err(|p| match p {
+        let version = hdr.validate(page_lsn, self.seg_size, self.sysid, self.min_tli).map_err(
+            |p| match p {
                 PageProblem::Stale(reason) => WalError::EndOfWal {
                     lsn: page_lsn,
                     reason: format!("{reason} (segment {})", self.src.segment_file_name(segno)),
                 },
                 PageProblem::Corrupt(reason) => WalError::corrupt(page_lsn, reason),
-            })?;
+            },
+        )?;
         if self.version.is_some_and(|v| v != version) {
             return Err(WalError::corrupt(
                 page_lsn,

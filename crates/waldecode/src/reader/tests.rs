@@ -18,7 +18,9 @@ fn read_all(w: &WalWriter) -> (Vec<(Lsn, Lsn, Lsn, Vec<u8>)>, WalError) {
     let mut out = Vec::new();
     loop {
         match r.next_record() {
-            Ok(Some(rec)) => out.push((rec.lsn(), rec.end_lsn(), rec.prev_lsn(), rec.main_data().to_vec())),
+            Ok(Some(rec)) => {
+                out.push((rec.lsn(), rec.end_lsn(), rec.prev_lsn(), rec.main_data().to_vec()))
+            }
             Ok(None) => panic!("no end set"),
             Err(e) => return (out, e),
         }
@@ -51,7 +53,7 @@ fn records_across_pages_and_segments() {
         assert!(end > lsn);
         if let Some(next) = got.get(i + 1) {
             // The next record starts at this one's end (or after a page header).
-            assert!(next.0 >= *end && next.0.0 - end.0 <= 40, "record {i}");
+            assert!(next.0 >= *end && next.0 .0 - end.0 <= 40, "record {i}");
         }
         prev = *lsn;
     }
@@ -130,13 +132,19 @@ fn bad_prev_link_and_rmid() {
     let bad = w.append(record(10, 0, 2, &[], &main_of(30, 2)));
     let (got, err) = read_all(&w);
     assert_eq!(got.len(), 1);
-    assert!(matches!(&err, WalError::Corrupt { lsn, reason } if *lsn == bad && reason.contains("prev-link")), "{err}");
+    assert!(
+        matches!(&err, WalError::Corrupt { lsn, reason } if *lsn == bad && reason.contains("prev-link")),
+        "{err}"
+    );
 
     let mut w = WalWriter::new(SEG, 1);
     w.append(record(10, 0, 1, &[], &main_of(30, 1)));
     let bad = w.append(record(77, 0, 2, &[], &main_of(30, 2)));
     let (_, err) = read_all(&w);
-    assert!(matches!(&err, WalError::Corrupt { lsn, reason } if *lsn == bad && reason.contains("resource manager ID 77")), "{err}");
+    assert!(
+        matches!(&err, WalError::Corrupt { lsn, reason } if *lsn == bad && reason.contains("resource manager ID 77")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -252,11 +260,7 @@ fn block_references_decode() {
     let b: Vec<_> = rec.blocks().iter().map(|b| (b.id, b.fork, b.locator, b.blkno)).collect();
     assert_eq!(
         b,
-        vec![
-            (0, 0, rel, 7),
-            (1, 0, rel, 9),
-            (3, 2, RelFileLocator { rel: 99, ..rel }, 1)
-        ]
+        vec![(0, 0, rel, 7), (1, 0, rel, 9), (3, 2, RelFileLocator { rel: 99, ..rel }, 1)]
     );
     assert_eq!(rec.block_data(0), Some(&[1u8, 2, 3][..]));
     assert_eq!(rec.block_data(1), None);
@@ -276,7 +280,8 @@ fn structural_errors_in_block_headers() {
     let rel = RelFileLocator { spc: 1663, db: 5, rel: 1 };
     // SAME_REL on the first block.
     let mut w = WalWriter::new(SEG, 1);
-    let lsn = w.append(record(10, 0, 1, &[TBlock { id: 0, rel: None, ..Default::default() }], &[1]));
+    let lsn =
+        w.append(record(10, 0, 1, &[TBlock { id: 0, rel: None, ..Default::default() }], &[1]));
     let mut r = WalReader::new(w.source());
     let err = r.seek(lsn).unwrap_err();
     assert!(err.to_string().contains("BKPBLOCK_SAME_REL set but no previous rel"), "{err}");
@@ -292,11 +297,19 @@ fn structural_errors_in_block_headers() {
     assert!(err.to_string().contains("out-of-order block_id 1"), "{err}");
     // An uncompressed image without a hole must be a whole page (PG reports the implied hole).
     let mut w = WalWriter::new(SEG, 1);
-    let blocks = [TBlock { id: 0, rel: Some(rel), image: Some((vec![0; 100], 0, 0, 0)), ..Default::default() }];
+    let blocks = [TBlock {
+        id: 0,
+        rel: Some(rel),
+        image: Some((vec![0; 100], 0, 0, 0)),
+        ..Default::default()
+    }];
     let lsn = w.append(record(10, 0, 1, &blocks, &[1]));
     let mut r = WalReader::new(w.source());
     let err = r.seek(lsn).unwrap_err();
-    assert!(err.to_string().contains("BKPIMAGE_HAS_HOLE not set, but hole offset 0 length 8092"), "{err}");
+    assert!(
+        err.to_string().contains("BKPIMAGE_HAS_HOLE not set, but hole offset 0 length 8092"),
+        "{err}"
+    );
 }
 
 #[test]

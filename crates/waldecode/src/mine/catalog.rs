@@ -1,0 +1,78 @@
+//! What the miner needs to know about a relation, and the trait through
+//! which it asks. The extension answers from the live system catalogs; a
+//! catalog-history store can answer for relations that were dropped or
+//! rewritten since, without the miner changing.
+
+use std::rc::Rc;
+
+use crate::heap::tuple::AttrDesc;
+use crate::lsn::Lsn;
+use crate::record::RelFileLocator;
+
+/// One column of a relation, in attribute-number order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttInfo {
+    pub name: String,
+    /// The name as an SQL identifier (quoted where needed).
+    pub quoted_name: String,
+    /// Storage layout, needed to walk tuples (also for dropped columns).
+    pub layout: AttrDesc,
+    pub typid: u32,
+    pub typmod: i32,
+    /// `attgenerated = 's'`: computed, never written by our statements.
+    pub generated: bool,
+    /// `attidentity = 'a'`: inserting a value needs OVERRIDING SYSTEM VALUE.
+    pub identity_always: bool,
+    /// The value rows stored before the column was added take
+    /// (`attmissingval`), as the bytes of a datum; `None` means NULL.
+    pub missing: Option<Vec<u8>>,
+    /// The type's binary send function, schema-qualified, used to compare
+    /// values for identity (`=` can be coarser: 1.0 = 1.00, box areas).
+    pub send_fn: Option<String>,
+}
+
+impl AttInfo {
+    pub fn dropped(&self) -> bool {
+        self.layout.dropped
+    }
+
+    /// Whether our statements write this column.
+    pub fn written(&self) -> bool {
+        !self.layout.dropped && !self.generated
+    }
+}
+
+/// A relation as the miner sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelInfo {
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
+    /// `schema.name` as SQL, quoted where needed.
+    pub qualified: String,
+    pub atts: Vec<AttInfo>,
+    /// Attribute indexes (0-based) that identify a row: the primary key, or
+    /// the replica identity index. Empty when the table has neither.
+    pub key: Vec<usize>,
+}
+
+/// The answer to "which relation is stored in this file?".
+#[derive(Debug, Clone)]
+pub enum RelLookup {
+    /// A user table of the current database.
+    Table(Rc<RelInfo>),
+    /// A system catalog, TOAST table or other relation whose changes are
+    /// not reported as rows.
+    Skip,
+    /// A relation of another database; it cannot be resolved here.
+    OtherDatabase,
+    /// No relation uses this file now: dropped or rewritten since.
+    Gone,
+}
+
+/// Resolves storage to relations.
+pub trait Catalog {
+    /// The relation stored in `locator`; `lsn` is where the change was
+    /// found, for stores that know the catalog's history.
+    fn relation(&mut self, locator: RelFileLocator, lsn: Lsn) -> RelLookup;
+}
