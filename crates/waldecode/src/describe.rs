@@ -21,8 +21,10 @@ pub fn fork_name(fork: u8) -> &'static str {
 
 /// Appends the block references of `rec` the way pg_walinspect shows them.
 pub fn block_refs(rec: &Record<'_>, out: &mut String) {
-    for (i, b) in rec.blocks().iter().enumerate() {
-        if i > 0 {
+    for b in rec.blocks() {
+        // As PostgreSQL: a space before every block but block 0, even the
+        // first one written.
+        if b.id > 0 {
             out.push(' ');
         }
         let _ = write!(
@@ -109,7 +111,7 @@ mod tests {
                 image: Some((vec![0; 8000], 100, 192, 0x03)),
                 ..Default::default()
             },
-            TBlock { id: 1, fork: 2, rel: None, blkno: 0, data: vec![1], ..Default::default() },
+            TBlock { id: 2, fork: 2, rel: None, blkno: 0, data: vec![1], ..Default::default() },
         ];
         let mut w = WalWriter::new(1 << 20, 1);
         let lsn = w.append(record(10, 0, 1, &blocks, &[0; 3]));
@@ -121,10 +123,19 @@ mod tests {
         assert_eq!(
             s,
             "blkref #0: rel 1663/5/16384 fork main blk 3 (FPW); hole: offset: 100, length: 192 \
-             blkref #1: rel 1663/5/16384 fork vm blk 0"
+             blkref #2: rel 1663/5/16384 fork vm blk 0"
         );
         assert_eq!(rec.fpi_len(), 8000);
         assert_eq!(rmgr_name(200), "custom200");
+        // Without block 0 the text starts with a space, as PostgreSQL's does.
+        let blocks = [TBlock { id: 1, rel: Some(rel), blkno: 9, ..Default::default() }];
+        let lsn = w.append(record(10, 0, 1, &blocks, &[0; 3]));
+        let mut r = WalReader::new(w.source());
+        r.seek(lsn).unwrap();
+        let rec = r.next_record().unwrap().unwrap();
+        let mut s = String::new();
+        block_refs(&rec, &mut s);
+        assert_eq!(s, " blkref #1: rel 1663/5/16384 fork main blk 9");
         let _ = Lsn(0);
     }
 }

@@ -152,16 +152,18 @@ impl DirSource {
         let mut got = 0;
         while got < want {
             match file.read_at(&mut buf[got..], u64::from(chunk_off) + got as u64) {
-                Ok(0) => return Err(SourceError::Io {
-                    segment: name,
-                    source: io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!(
+                Ok(0) => {
+                    return Err(SourceError::Io {
+                        segment: name,
+                        source: io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!(
                             "file is shorter than the segment size {} (read {} bytes at offset {})",
                             self.seg_size, got, chunk_off
                         ),
-                    ),
-                }),
+                        ),
+                    })
+                }
                 Ok(n) => got += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(source) => return Err(SourceError::Io { segment: name, source }),

@@ -1,0 +1,14 @@
+-- xlogminer_contents() with no arguments in a fresh cluster: the rows of a
+-- small workload, committed changes only, in WAL order.
+CREATE TABLE first_orders (id int PRIMARY KEY, customer text, amount numeric(10,2));
+INSERT INTO first_orders VALUES (1, 'O''Brien', 19.99), (2, 'Zoë', 5.00);
+UPDATE first_orders SET amount = 0 WHERE id = 1;
+BEGIN;
+DELETE FROM first_orders WHERE id = 2;
+ROLLBACK;
+DELETE FROM first_orders WHERE id = 2;
+SELECT item, status, database = current_database() AS this_db, schema, relation, op,
+       redo_sql, undo_sql, old_ctid, new_ctid, complete, info
+FROM xlogminer_contents();
+-- The same with the aborted delete.
+SELECT op, status, redo_sql FROM xlogminer_contents(include_uncommitted => true);

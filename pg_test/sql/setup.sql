@@ -1,0 +1,30 @@
+-- Installs the extension and the helpers the other tests share.
+CREATE EXTENSION xlogminer;
+CREATE EXTENSION pg_walinspect;
+\df xlogminer_*
+
+-- Runs a shell command as the server's OS user and returns its stdout.
+CREATE FUNCTION test_run(cmd text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+  IF to_regclass('pg_temp.test_run_out') IS NULL THEN
+    CREATE TEMP TABLE test_run_out (line text);
+  END IF;
+  TRUNCATE test_run_out;
+  EXECUTE format('COPY test_run_out FROM PROGRAM %L', cmd);
+  RETURN QUERY SELECT line FROM test_run_out;
+END $$;
+
+-- Runs a statement that must fail; returns its message, detail and hint.
+CREATE FUNCTION test_error(stmt text, OUT message text, OUT detail text, OUT hint text, OUT state text)
+LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE stmt;
+  message := 'no error';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
+                          hint = PG_EXCEPTION_HINT, state = RETURNED_SQLSTATE;
+END $$;
+
+-- Where the cluster keeps its WAL, and a scratch directory the server may write.
+CREATE FUNCTION test_scratch() RETURNS text LANGUAGE sql AS $$
+  SELECT current_setting('data_directory') || '/xlogminer_scratch' $$;

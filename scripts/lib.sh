@@ -1,0 +1,50 @@
+# Shared shell helpers for xlogminer's scripts (sourced, not run).
+# Everything a throwaway cluster needs: it runs as the unprivileged
+# `postgres` OS user (the server refuses root) in a directory we create.
+
+PG_MAJOR=${PG_MAJOR:-15}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
+PG_CONFIG=${PG_CONFIG:-$PG_BIN/pg_config}
+# Cargo's build cache lives outside the clone so CI runs reuse it.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/xlogminer-target}
+export PGRX_HOME=${PGRX_HOME:-$HOME/.pgrx}
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then
+    sudo -u postgres -H -- "$@"
+  else
+    "$@"
+  fi
+}
+
+# cluster_start DIR PORT [postgresql.conf lines...]: initdb DIR (if new) and start it.
+cluster_start() {
+  local dir=$1 port=$2
+  shift 2
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    install -d -o postgres -g postgres -m 700 "$dir" "$dir/data"
+    as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 \
+      || { cat "$dir/initdb.log"; return 1; }
+    {
+      echo "port = $port"
+      echo "unix_socket_directories = '$dir'"
+      echo "listen_addresses = ''"
+      echo "max_prepared_transactions = 10"
+      echo "fsync = off"
+      for line in "$@"; do echo "$line"; done
+    } >>"$dir/data/postgresql.conf"
+  fi
+  as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+    || { cat "$dir/server.log"; return 1; }
+}
+
+cluster_stop() {
+  local dir=$1
+  [ -f "$dir/data/postmaster.pid" ] && as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null || true
+}
+
+# Builds and installs the extension into the server's directories.
+install_extension() {
+  local profile_flag=${1:-}
+  cargo pgrx install --pg-config "$PG_CONFIG" $profile_flag >/dev/null
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README's second Quick start command and CI run it:
+#   1. installs what is missing (scripts/setup-toolchain.sh),
+#   2. the decoder crate's unit tests (plain cargo test),
+#   3. the extension's #[pg_test]s (cargo pgrx test, server run as `postgres`),
+#   4. the pg_test/ regression suite (pg_regress against a throwaway cluster).
+# Ends with one line "tests: N passed, M failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+bash scripts/setup-toolchain.sh
+source scripts/lib.sh
+
+WORK=$(mktemp -d /var/tmp/xlogminer-test.XXXXXX)
+chmod 755 "$WORK"
+cleanup() { cluster_stop "$WORK/cluster"; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+passed=0
+failed=0
+count() { # count LOG PASS_REGEX FAIL_REGEX
+  local p f
+  p=$(grep -oE "$2" "$1" | awk '{s += $1} END {print s + 0}')
+  f=$(grep -oE "$3" "$1" | awk '{s += $1} END {print s + 0}')
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+}
+
+echo "== decoder unit tests (cargo test -p waldecode)"
+if ! timeout 1200 cargo test -p waldecode 2>&1 | tee "$WORK/unit.log" | grep -E '^test result|FAILED|panicked'; then :; fi
+count "$WORK/unit.log" '[0-9]+ passed' '[0-9]+ failed'
+grep -q '^test result: ok' "$WORK/unit.log" && ! grep -q '^test result: FAILED' "$WORK/unit.log" || failed=$((failed + 1))
+
+echo "== extension #[pg_test]s (cargo pgrx test)"
+install -d -o postgres -g postgres "$WORK/pgtest"
+if ! timeout 1800 cargo pgrx test "pg$PG_MAJOR" --runas postgres --pgdata "$WORK/pgtest/data" 2>&1 \
+    | tee "$WORK/pgtest.log" | grep -E '^test result|FAILED|panicked'; then :; fi
+count "$WORK/pgtest.log" '[0-9]+ passed' '[0-9]+ failed'
+grep -q '^test result: ok' "$WORK/pgtest.log" || failed=$((failed + 1))
+
+echo "== regression suite (pg_test/ with pg_regress)"
+install_extension
+cluster_start "$WORK/cluster" 54329 "wal_compression = pglz" "wal_keep_size = 4GB" "max_wal_size = 4GB"
+PG_REGRESS=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress
+tests=$(sed -n 's/^test: //p' pg_test/schedule | tr '\n' ' ')
+set +e
+timeout 1800 "$PG_REGRESS" --host="$WORK/cluster" --port=54329 --user=postgres \
+  --inputdir=pg_test --outputdir="$WORK/regress" --bindir="$PG_BIN" \
+  --dbname=xlogminer_regress $tests 2>&1 | tee "$WORK/regress.log"
+rc=${PIPESTATUS[0]}
+set -e
+r_ok=$(grep -cE '^(ok|test) .* ok( |$)|^ok [0-9]+ ' "$WORK/regress.log" || true)
+r_bad=$(grep -cE 'FAILED|failed \(ignored\)' "$WORK/regress.log" || true)
+passed=$((passed + r_ok))
+failed=$((failed + r_bad))
+if [ "$rc" != 0 ]; then
+  [ -f "$WORK/regress/regression.diffs" ] && head -200 "$WORK/regress/regression.diffs"
+  [ "$r_bad" = 0 ] && failed=$((failed + 1))
+fi
+
+echo "tests: $passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,57 @@
+//! `xlogminer_records`: one row per WAL record, with the columns of
+//! pg_walinspect's `pg_get_wal_records_info`, produced one at a time.
+
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use waldecode::describe;
+
+use crate::types::{PgLsn, Xid};
+use crate::wal::WalScan;
+
+/// Records whose end lies in (`start_lsn`, `end_lsn`]: from the first valid
+/// record at or after `start_lsn` (default: the oldest available) to the
+/// last one ending at or before `end_lsn` (default: the server's flush LSN,
+/// or the end of `wal_dir`'s valid WAL).
+#[pg_extern(stable, parallel_safe, name = "xlogminer_records")]
+fn xlogminer_records(
+    start_lsn: default!(Option<PgLsn>, "NULL"),
+    end_lsn: default!(Option<PgLsn>, "NULL"),
+    wal_dir: default!(Option<&str>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(start_lsn, PgLsn),
+        name!(end_lsn, PgLsn),
+        name!(prev_lsn, PgLsn),
+        name!(xid, Xid),
+        name!(resource_manager, String),
+        name!(record_type, String),
+        name!(record_length, i32),
+        name!(main_data_length, i32),
+        name!(fpi_length, i32),
+        name!(description, String),
+        name!(block_ref, String),
+    ),
+> {
+    let mut scan = WalScan::open(start_lsn, end_lsn, wal_dir);
+    TableIterator::new(std::iter::from_fn(move || {
+        let rec = scan.next()?;
+        let mut description = String::new();
+        describe::description(&rec, &mut description);
+        let mut block_ref = String::new();
+        describe::block_refs(&rec, &mut block_ref);
+        Some((
+            PgLsn(rec.lsn().0),
+            PgLsn(rec.end_lsn().0),
+            PgLsn(rec.prev_lsn().0),
+            Xid(rec.xid()),
+            describe::rmgr_name(rec.rmid()),
+            describe::record_type(&rec),
+            rec.total_len() as i32,
+            rec.main_data().len() as i32,
+            rec.fpi_len() as i32,
+            description,
+            block_ref,
+        ))
+    }))
+}

@@ -1,0 +1,64 @@
+//! `xlogminer_stats`: counts and sizes per resource manager or per record
+//! type, with the columns and semantics of pg_walinspect's
+//! `pg_get_wal_stats`. The scan keeps only running totals.
+
+use pgrx::prelude::*;
+use waldecode::stats::WalStats;
+
+use crate::types::PgLsn;
+use crate::wal::WalScan;
+
+/// Statistics over the records of a range chosen as for `xlogminer_records`.
+// The first column is named like pg_get_wal_stats's, which is no Rust
+// identifier: the SQL is spelled out.
+#[pg_extern(
+    name = "xlogminer_stats",
+    sql = r#"
+CREATE FUNCTION xlogminer_stats(
+    start_lsn pg_lsn DEFAULT NULL, end_lsn pg_lsn DEFAULT NULL,
+    per_record boolean DEFAULT false, wal_dir text DEFAULT NULL)
+RETURNS TABLE ("resource_manager/record_type" text, count int8, count_percentage float8,
+               record_size int8, record_size_percentage float8, fpi_size int8,
+               fpi_size_percentage float8, combined_size int8, combined_size_percentage float8)
+STABLE PARALLEL SAFE CALLED ON NULL INPUT
+LANGUAGE c AS 'MODULE_PATHNAME', 'xlogminer_stats_wrapper';
+"#
+)]
+fn xlogminer_stats(
+    start_lsn: default!(Option<PgLsn>, "NULL"),
+    end_lsn: default!(Option<PgLsn>, "NULL"),
+    per_record: default!(bool, false),
+    wal_dir: default!(Option<&str>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(resource_manager_record_type, String),
+        name!(count, i64),
+        name!(count_percentage, f64),
+        name!(record_size, i64),
+        name!(record_size_percentage, f64),
+        name!(fpi_size, i64),
+        name!(fpi_size_percentage, f64),
+        name!(combined_size, i64),
+        name!(combined_size_percentage, f64),
+    ),
+> {
+    let mut scan = WalScan::open(start_lsn, end_lsn, wal_dir);
+    let mut stats = WalStats::default();
+    while let Some(rec) = scan.next() {
+        stats.add(&rec);
+    }
+    TableIterator::new(stats.rows(per_record).into_iter().map(|r| {
+        (
+            r.name,
+            r.count as i64,
+            r.count_pct,
+            r.rec_len as i64,
+            r.rec_len_pct,
+            r.fpi_len as i64,
+            r.fpi_len_pct,
+            r.combined as i64,
+            r.combined_pct,
+        )
+    }))
+}

@@ -1,0 +1,246 @@
+//! The live catalog: resolves a relfilenode to a relation of the current
+//! database through the server's relfilenode map and relcache, and
+//! describes its columns for the miner. Results are cached per file for
+//! the duration of one scan.
+
+use std::collections::HashMap;
+use std::ffi::CStr;
+use std::rc::Rc;
+
+use pgrx::pg_sys;
+use waldecode::heap::tuple::AttrDesc;
+use waldecode::mine::catalog::{AttInfo, Catalog, RelInfo, RelLookup};
+use waldecode::{Lsn, RelFileLocator};
+
+/// First OID assigned to user objects (`FirstNormalObjectId`).
+const FIRST_NORMAL_OBJECT_ID: u32 = 16384;
+
+unsafe extern "C-unwind" {
+    /// `RelidByRelfilenode` (utils/relfilenodemap.h), missing from pgrx's
+    /// bindings; renamed `RelidByRelfilenumber` in PostgreSQL 16.
+    #[cfg_attr(
+        not(any(feature = "pg14", feature = "pg15")),
+        link_name = "RelidByRelfilenumber"
+    )]
+    fn RelidByRelfilenode(reltablespace: pg_sys::Oid, relfilenode: pg_sys::Oid) -> pg_sys::Oid;
+}
+
+/// Answers from the current database's catalogs.
+pub struct LiveCatalog {
+    cache: HashMap<RelFileLocator, RelLookup>,
+    my_db: u32,
+    my_spc: u32,
+}
+
+impl LiveCatalog {
+    pub fn new() -> Self {
+        // SAFETY: set at backend start for the connected database.
+        let (db, spc) = unsafe { (pg_sys::MyDatabaseId, pg_sys::MyDatabaseTableSpace) };
+        LiveCatalog {
+            cache: HashMap::new(),
+            my_db: db.to_u32(),
+            my_spc: spc.to_u32(),
+        }
+    }
+
+    fn lookup(&self, loc: RelFileLocator) -> RelLookup {
+        if loc.db != self.my_db {
+            // Shared catalogs live in database 0.
+            return if loc.db == 0 {
+                RelLookup::Skip
+            } else {
+                RelLookup::OtherDatabase
+            };
+        }
+        // The map is keyed by pg_class.reltablespace, 0 for the default.
+        let spc = if loc.spc == self.my_spc { 0 } else { loc.spc };
+        // SAFETY: a catalog lookup; errors become Rust panics at the
+        // boundary and are re-raised as ERROR by pgrx.
+        let relid = unsafe {
+            pg_sys::ffi::pg_guard_ffi_boundary(|| {
+                RelidByRelfilenode(pg_sys::Oid::from(spc), pg_sys::Oid::from(loc.rel))
+            })
+        };
+        if relid == pg_sys::InvalidOid {
+            return RelLookup::Gone;
+        }
+        if relid.to_u32() < FIRST_NORMAL_OBJECT_ID {
+            return RelLookup::Skip;
+        }
+        // SAFETY: plain catalog lookups by OID.
+        let relkind = unsafe { pg_sys::get_rel_relkind(relid) } as u8;
+        if relkind != pg_sys::RELKIND_RELATION {
+            return RelLookup::Skip;
+        }
+        match describe(relid) {
+            Some(info) => RelLookup::Table(Rc::new(info)),
+            None => RelLookup::Gone,
+        }
+    }
+}
+
+impl Catalog for LiveCatalog {
+    fn relation(&mut self, locator: RelFileLocator, _lsn: Lsn) -> RelLookup {
+        if let Some(r) = self.cache.get(&locator) {
+            return r.clone();
+        }
+        let r = self.lookup(locator);
+        self.cache.insert(locator, r.clone());
+        r
+    }
+}
+
+fn cstr_to_string(p: *const std::ffi::c_char) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: a NUL-terminated string from the server.
+    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+/// `quote_identifier`.
+pub fn quote_ident(s: &str) -> String {
+    let c = std::ffi::CString::new(s).unwrap_or_default();
+    // SAFETY: quote_identifier returns its argument or a palloc'd copy.
+    cstr_to_string(unsafe { pg_sys::quote_identifier(c.as_ptr()) })
+}
+
+/// The schema-qualified name of a function, for use in SQL.
+fn qualified_func(oid: pg_sys::Oid) -> Option<String> {
+    if oid == pg_sys::InvalidOid {
+        return None;
+    }
+    // SAFETY: catalog lookups by OID.
+    let (ns, name) = unsafe {
+        let ns = pg_sys::get_func_namespace(oid);
+        (pg_sys::get_namespace_name(ns), pg_sys::get_func_name(oid))
+    };
+    if ns.is_null() || name.is_null() {
+        return None;
+    }
+    Some(format!(
+        "{}.{}",
+        quote_ident(&cstr_to_string(ns)),
+        quote_ident(&cstr_to_string(name))
+    ))
+}
+
+/// The binary send function of a type (`pg_type.typsend`).
+fn send_function(typid: pg_sys::Oid) -> Option<String> {
+    // SAFETY: syscache lookup; the tuple is released before returning.
+    unsafe {
+        let tup = pg_sys::SearchSysCache1(
+            pg_sys::SysCacheIdentifier::TYPEOID as i32,
+            pg_sys::Datum::from(typid),
+        );
+        if tup.is_null() {
+            return None;
+        }
+        let form = pg_sys::GETSTRUCT(tup) as *const pg_sys::FormData_pg_type;
+        let send = (*form).typsend;
+        pg_sys::ReleaseSysCache(tup);
+        qualified_func(send)
+    }
+}
+
+/// Bytes of a datum of an attribute, as a tuple would store them.
+///
+/// # Safety
+/// `d` must be a valid datum of the attribute's type.
+unsafe fn datum_bytes(d: pg_sys::Datum, attlen: i16, byval: bool) -> Vec<u8> {
+    if byval {
+        let v = d.value() as u64;
+        return v.to_le_bytes()[..attlen.clamp(0, 8) as usize].to_vec();
+    }
+    let p = d.cast_mut_ptr::<u8>();
+    let len = match attlen {
+        // SAFETY (all arms): the caller guarantees a valid by-reference datum.
+        -1 => unsafe { pg_sys::varsize_any(p.cast()) },
+        -2 => unsafe { CStr::from_ptr(p.cast()).to_bytes_with_nul().len() },
+        n => n as usize,
+    };
+    unsafe { std::slice::from_raw_parts(p, len) }.to_vec()
+}
+
+/// Describes relation `relid` for the miner; `None` if it vanished.
+fn describe(relid: pg_sys::Oid) -> Option<RelInfo> {
+    // SAFETY: the relcache entry is pinned between RelationIdGetRelation
+    // and RelationClose; everything needed is copied out in between.
+    unsafe {
+        let rel = pg_sys::RelationIdGetRelation(relid);
+        if rel.is_null() {
+            return None;
+        }
+        let form = (*rel).rd_rel;
+        let schema = cstr_to_string(pg_sys::get_namespace_name((*form).relnamespace));
+        let name = cstr_to_string((*form).relname.data.as_ptr());
+        let tupdesc = (*rel).rd_att;
+        let natts = (*tupdesc).natts as usize;
+        let attrs = (*tupdesc).attrs.as_slice(natts);
+        let mut atts = Vec::with_capacity(natts);
+        for (i, a) in attrs.iter().enumerate() {
+            let attname = cstr_to_string(a.attname.data.as_ptr());
+            let missing = if a.atthasmissing {
+                let mut isnull = true;
+                let d = pg_sys::getmissingattr(tupdesc, i as i32 + 1, &mut isnull);
+                (!isnull).then(|| datum_bytes(d, a.attlen, a.attbyval))
+            } else {
+                None
+            };
+            atts.push(AttInfo {
+                quoted_name: quote_ident(&attname),
+                name: attname,
+                layout: AttrDesc {
+                    attlen: a.attlen,
+                    attalign: a.attalign as u8,
+                    attbyval: a.attbyval,
+                    dropped: a.attisdropped,
+                },
+                typid: a.atttypid.to_u32(),
+                typmod: a.atttypmod,
+                generated: a.attgenerated as u8 == b's',
+                identity_always: a.attidentity as u8 == b'a',
+                missing,
+                send_fn: if a.attisdropped { None } else { send_function(a.atttypid) },
+            });
+        }
+        let key = identity_columns(rel);
+        pg_sys::RelationClose(rel);
+        Some(RelInfo {
+            oid: relid.to_u32(),
+            qualified: format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
+            schema,
+            name,
+            atts,
+            key,
+        })
+    }
+}
+
+/// The columns of the replica identity index (the primary key by default).
+///
+/// # Safety
+/// `rel` must be an open relation.
+unsafe fn identity_columns(rel: pg_sys::Relation) -> Vec<usize> {
+    // SAFETY: per the contract; the index is opened and closed here.
+    unsafe {
+        let idx = pg_sys::RelationGetReplicaIndex(rel);
+        if idx == pg_sys::InvalidOid {
+            return Vec::new();
+        }
+        let irel = pg_sys::RelationIdGetRelation(idx);
+        if irel.is_null() {
+            return Vec::new();
+        }
+        let index = (*irel).rd_index;
+        let nkeys = (*index).indnkeyatts as usize;
+        let keys = (*index).indkey.values.as_slice(nkeys);
+        let cols = keys
+            .iter()
+            .filter(|&&k| k > 0)
+            .map(|&k| k as usize - 1)
+            .collect();
+        pg_sys::RelationClose(irel);
+        cols
+    }
+}

@@ -1,0 +1,64 @@
+//! One place where decoder errors become PostgreSQL errors with SQLSTATE,
+//! detail and hint.
+
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode;
+use waldecode::WalError;
+
+/// Raises an ERROR; never returns.
+pub fn raise(
+    code: PgSqlErrorCode,
+    message: String,
+    detail: Option<String>,
+    hint: Option<String>,
+) -> ! {
+    let mut r = ErrorReport::new(code, message, "xlogminer");
+    if let Some(d) = detail {
+        r = r.set_detail(d);
+    }
+    if let Some(h) = hint {
+        r = r.set_hint(h);
+    }
+    r.report(PgLogLevel::ERROR);
+    unreachable!("ereport(ERROR) returned")
+}
+
+/// Raises the ERROR for a decoder error met while reading `what`.
+pub fn raise_wal(e: WalError) -> ! {
+    match e {
+        WalError::MissingSegment { lsn, segment } => raise(
+            PgSqlErrorCode::ERRCODE_UNDEFINED_FILE,
+            format!("WAL segment {segment} is missing"),
+            Some(format!("It is needed to read WAL at {lsn}; later segments are present.")),
+            Some(
+                "Restore the segment from the archive, or pass wal_dir naming a directory that holds it."
+                    .into(),
+            ),
+        ),
+        WalError::Io { lsn, segment, source } => raise(
+            PgSqlErrorCode::ERRCODE_IO_ERROR,
+            format!("could not read WAL segment {segment} at {lsn}: {source}"),
+            None,
+            None,
+        ),
+        WalError::Corrupt { lsn, reason } | WalError::Image { lsn, reason, .. } => raise(
+            PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
+            format!("invalid WAL at {lsn}: {reason}"),
+            None,
+            Some("The WAL is damaged at this position. Pass an end_lsn before it to read what precedes it.".into()),
+        ),
+        WalError::EndOfWal { lsn, reason } => raise(
+            PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
+            format!("WAL ends unexpectedly at {lsn}: {reason}"),
+            None,
+            Some("The server reports WAL beyond this position, but no valid record is there. Pass an end_lsn before it.".into()),
+        ),
+        other => raise(
+            PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            other.to_string(),
+            None,
+            None,
+        ),
+    }
+}

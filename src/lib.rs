@@ -1,0 +1,64 @@
+//! xlogminer: mines the server's write-ahead log from SQL.
+//!
+//! The decoding lives in the pure `waldecode` crate; this crate is the thin
+//! server side: locating WAL and resolving ranges ([`wal`]), mapping errors
+//! to reports with hints ([`error`]), SQL types ([`types`]) and the
+//! set-returning functions themselves ([`api`]).
+
+use pgrx::prelude::*;
+
+::pgrx::pg_module_magic!(name, version);
+
+mod api;
+//TEMP mod catalog;
+mod error;
+//TEMP mod mine;
+//TEMP mod render;
+mod types;
+mod wal;
+
+use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
+
+/// `xlogminer.page_cache_size`: memory for tracked heap pages per scan, in
+/// kB; pages beyond it spill to a temporary file.
+static PAGE_CACHE_KB: GucSetting<i32> = GucSetting::<i32>::new(64 * 1024);
+
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    GucRegistry::define_int_guc(
+        c"xlogminer.page_cache_size",
+        c"Memory for heap pages tracked while mining, per scan.",
+        c"Pages beyond this spill to a temporary file.",
+        &PAGE_CACHE_KB,
+        1024,
+        i32::MAX / 1024,
+        GucContext::Userset,
+        GucFlags::UNIT_KB,
+    );
+}
+
+/// The page cache budget in bytes.
+pub(crate) fn page_cache_bytes() -> usize {
+    PAGE_CACHE_KB.get().max(1024) as usize * 1024
+}
+
+// Mining WAL reads server files: keep it to superusers and members of
+// pg_read_server_files, like pg_walinspect.
+extension_sql!(
+    r#"
+REVOKE EXECUTE ON FUNCTION xlogminer_records(pg_lsn, pg_lsn, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION xlogminer_records(pg_lsn, pg_lsn, text) TO pg_read_server_files;
+REVOKE EXECUTE ON FUNCTION xlogminer_stats(pg_lsn, pg_lsn, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION xlogminer_stats(pg_lsn, pg_lsn, boolean, text) TO pg_read_server_files;
+--TEMP REVOKE EXECUTE ON FUNCTION xlogminer_contents(pg_lsn, pg_lsn, timestamptz, timestamptz, xid, regclass[], boolean, text) FROM PUBLIC;
+--TEMP GRANT EXECUTE ON FUNCTION xlogminer_contents(pg_lsn, pg_lsn, timestamptz, timestamptz, xid, regclass[], boolean, text) TO pg_read_server_files;
+"#,
+    name = "privileges",
+    finalize
+);
+
+#[cfg(any(test, feature = "pg_test"))]
+mod tests;
+
+#[cfg(test)]
+pub use tests::pg_test;

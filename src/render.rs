@@ -1,0 +1,162 @@
+//! Turns stored values into SQL literals that replay to the identical
+//! value in any session: rendered by the type's own output function under
+//! fixed settings (ISO dates, UTC, postgres interval style, exact floats,
+//! hex bytea), quoted by `quote_literal`, and cast to the column's
+//! schema-qualified type with its type modifier.
+
+use std::collections::HashMap;
+use std::ffi::{CStr, CString};
+
+use pgrx::pg_sys;
+use waldecode::heap::tuple::Datum;
+use waldecode::mine::catalog::AttInfo;
+use waldecode::mine::sql::Value;
+
+/// Output settings under which every literal is rendered.
+const FIXED_SETTINGS: [(&str, &str); 5] = [
+    ("datestyle", "ISO, YMD"),
+    ("intervalstyle", "postgres"),
+    ("timezone", "UTC"),
+    ("extra_float_digits", "3"),
+    ("bytea_output", "hex"),
+];
+
+const CASHOID: u32 = 790;
+
+struct TypeOut {
+    output_fn: pg_sys::Oid,
+    sql: String,
+}
+
+/// Renders values; caches per type.
+#[derive(Default)]
+pub struct Renderer {
+    types: HashMap<(u32, i32), TypeOut>,
+}
+
+/// Runs `f` with the fixed output settings in force, restoring the
+/// session's own afterwards (also on error, by transaction abort).
+pub fn with_fixed_settings<T>(f: impl FnOnce() -> T) -> T {
+    // SAFETY: GUC nesting as ri_triggers.c and others use it.
+    let level = unsafe { pg_sys::NewGUCNestLevel() };
+    for (name, value) in FIXED_SETTINGS {
+        let n = CString::new(name).unwrap_or_default();
+        let v = CString::new(value).unwrap_or_default();
+        // SAFETY: valid NUL-terminated setting names and values.
+        unsafe {
+            pg_sys::set_config_option(
+                n.as_ptr(),
+                v.as_ptr(),
+                pg_sys::GucContext::PGC_USERSET,
+                pg_sys::GucSource::PGC_S_SESSION,
+                pg_sys::GucAction::GUC_ACTION_SAVE,
+                true,
+                0,
+                false,
+            );
+        }
+    }
+    let r = f();
+    // SAFETY: pops exactly the level pushed above.
+    unsafe { pg_sys::AtEOXact_GUC(true, level) };
+    r
+}
+
+fn cstr_owned(p: *const std::ffi::c_char) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: a NUL-terminated string from the server.
+    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+/// Copies `bytes` into palloc'd, MAXALIGNed memory.
+fn palloc_copy(bytes: &[u8], nul: bool) -> *mut u8 {
+    let len = bytes.len() + usize::from(nul);
+    // SAFETY: palloc never returns NULL (it raises ERROR instead).
+    unsafe {
+        let p = pg_sys::palloc(len.max(1)).cast::<u8>();
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
+        if nul {
+            *p.add(bytes.len()) = 0;
+        }
+        p
+    }
+}
+
+impl Renderer {
+    fn type_out(&mut self, typid: u32, typmod: i32) -> &TypeOut {
+        self.types.entry((typid, typmod)).or_insert_with(|| {
+            let mut output_fn = pg_sys::InvalidOid;
+            let mut varlena = false;
+            let oid = pg_sys::Oid::from(typid);
+            // SAFETY: catalog lookups for an existing type.
+            let sql = unsafe {
+                pg_sys::getTypeOutputInfo(oid, &mut output_fn, &mut varlena);
+                cstr_owned(pg_sys::format_type_extended(
+                    oid,
+                    typmod,
+                    (pg_sys::FORMAT_TYPE_TYPEMOD_GIVEN | pg_sys::FORMAT_TYPE_FORCE_QUALIFY) as u16,
+                ))
+            };
+            TypeOut { output_fn, sql }
+        })
+    }
+
+    /// The SQL for one stored value of `att`.
+    pub fn value(&mut self, att: &AttInfo, d: &Datum<'_>) -> Value {
+        let missing_bytes;
+        let d = match d {
+            Datum::Missing => match &att.missing {
+                None => return Value::Null,
+                Some(bytes) => {
+                    missing_bytes = bytes.clone();
+                    match att.layout.attlen {
+                        -1 => Datum::Varlena(&missing_bytes),
+                        -2 => Datum::CString(&missing_bytes),
+                        _ => Datum::Fixed(&missing_bytes),
+                    }
+                }
+            },
+            other => *other,
+        };
+        let datum = match d {
+            Datum::Null | Datum::Missing => return Value::Null,
+            Datum::External(_) => {
+                return Value::Unavailable(format!(
+                    "column {} holds a value stored out of line (TOAST), which is not recovered yet",
+                    att.name
+                ))
+            }
+            Datum::Fixed(b) if att.layout.attbyval => {
+                let mut v = [0u8; 8];
+                let n = b.len().min(8);
+                v[..n].copy_from_slice(&b[..n]);
+                pg_sys::Datum::from(u64::from_le_bytes(v))
+            }
+            Datum::Fixed(b) | Datum::Varlena(b) => pg_sys::Datum::from(palloc_copy(b, false)),
+            Datum::CString(b) => {
+                let b = b.strip_suffix(&[0]).unwrap_or(b);
+                pg_sys::Datum::from(palloc_copy(b, true))
+            }
+        };
+        if att.typid == CASHOID {
+            // money's text form depends on lc_monetary on both sides; its
+            // internal integer does not. Rebuild it from the integer and
+            // the replaying session's number of fractional digits.
+            let cents = datum.value() as i64;
+            return Value::Lit(format!(
+                "(CAST('{cents}' AS pg_catalog.numeric) / (10::pg_catalog.numeric ^ pg_catalog.scale(CAST(CAST(0 AS pg_catalog.money) AS pg_catalog.numeric))))::pg_catalog.money"
+            ));
+        }
+        let t = self.type_out(att.typid, att.typmod);
+        let out_fn = t.output_fn;
+        let sql = t.sql.clone();
+        // SAFETY: the datum is of the column's type (built from the stored
+        // bytes); the output function returns a palloc'd C string.
+        let text = unsafe { pg_sys::OidOutputFunctionCall(out_fn, datum) };
+        // SAFETY: quote_literal_cstr returns a palloc'd C string.
+        let quoted = cstr_owned(unsafe { pg_sys::quote_literal_cstr(text) });
+        Value::Lit(format!("{quoted}::{sql}"))
+    }
+}

@@ -1,0 +1,165 @@
+//! SQL types pgrx 0.18 has no Rust type for: `pg_lsn`.
+
+use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
+use pgrx::datum::Datum;
+use pgrx::nullable::Nullable;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use waldecode::Lsn;
+
+/// A `pg_lsn` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(transparent)]
+pub struct PgLsn(pub u64);
+
+impl_sql_translatable!(PgLsn, "pg_lsn");
+
+impl From<Lsn> for PgLsn {
+    fn from(l: Lsn) -> PgLsn {
+        PgLsn(l.0)
+    }
+}
+
+impl From<PgLsn> for Lsn {
+    fn from(l: PgLsn) -> Lsn {
+        Lsn(l.0)
+    }
+}
+
+impl IntoDatum for PgLsn {
+    fn into_datum(self) -> Option<pg_sys::Datum> {
+        Some(pg_sys::Datum::from(self.0))
+    }
+
+    fn type_oid() -> pg_sys::Oid {
+        pg_sys::PG_LSNOID
+    }
+}
+
+impl FromDatum for PgLsn {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        _typoid: pg_sys::Oid,
+    ) -> Option<PgLsn> {
+        if is_null {
+            None
+        } else {
+            Some(PgLsn(datum.value() as u64))
+        }
+    }
+}
+
+// SAFETY: a pg_lsn is a pass-by-value 8-byte datum.
+unsafe impl BoxRet for PgLsn {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        // SAFETY: the datum is a plain integer, valid for any caller.
+        unsafe { fcinfo.return_raw_datum(pg_sys::Datum::from(self.0)) }
+    }
+}
+
+// SAFETY: unboxes through FromDatum, which handles NULL.
+unsafe impl<'fcx> ArgAbi<'fcx> for PgLsn {
+    unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
+        let index = arg.index();
+        // SAFETY: the argument is declared pg_lsn, so the datum is one.
+        unsafe { arg.unbox_arg_using_from_datum() }
+            .unwrap_or_else(|| panic!("argument {index} must not be null"))
+    }
+
+    unsafe fn unbox_nullable_arg(arg: Arg<'_, 'fcx>) -> Nullable<Self> {
+        // SAFETY: as above.
+        unsafe { arg.unbox_arg_using_from_datum() }.into()
+    }
+}
+
+/// A `name` value (63 bytes at most; longer input is cut at a character
+/// boundary, as the server does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgName(pub String);
+
+impl_sql_translatable!(PgName, "name");
+
+impl IntoDatum for PgName {
+    fn into_datum(self) -> Option<pg_sys::Datum> {
+        let max = pg_sys::NAMEDATALEN as usize - 1;
+        let mut end = self.0.len().min(max);
+        while !self.0.is_char_boundary(end) {
+            end -= 1;
+        }
+        // SAFETY: palloc0 returns zeroed memory of NAMEDATALEN bytes.
+        unsafe {
+            let p = pg_sys::palloc0(pg_sys::NAMEDATALEN as usize).cast::<u8>();
+            std::ptr::copy_nonoverlapping(self.0.as_ptr(), p, end);
+            Some(pg_sys::Datum::from(p))
+        }
+    }
+
+    fn type_oid() -> pg_sys::Oid {
+        pg_sys::NAMEOID
+    }
+}
+
+// SAFETY: returned through IntoDatum, a palloc'd NameData.
+unsafe impl BoxRet for PgName {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        match self.into_datum() {
+            // SAFETY: a valid by-reference datum in the current context.
+            Some(d) => unsafe { fcinfo.return_raw_datum(d) },
+            None => fcinfo.return_null(),
+        }
+    }
+}
+
+/// A `regclass` argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Regclass(pub pg_sys::Oid);
+
+impl_sql_translatable!(Regclass, "regclass");
+
+impl FromDatum for Regclass {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        _typoid: pg_sys::Oid,
+    ) -> Option<Regclass> {
+        (!is_null).then(|| Regclass(pg_sys::Oid::from(datum.value() as u32)))
+    }
+}
+
+// SAFETY: regclass is a pass-by-value oid.
+unsafe impl pgrx::datum::UnboxDatum for Regclass {
+    type As<'src> = Regclass;
+
+    unsafe fn unbox<'src>(d: Datum<'src>) -> Regclass
+    where
+        Self: 'src,
+    {
+        Regclass(pg_sys::Oid::from(d.sans_lifetime().value() as u32))
+    }
+}
+
+/// An `xid` result that stays a value when it is 0 (pgrx's own type turns
+/// InvalidTransactionId into NULL; pg_walinspect shows 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Xid(pub u32);
+
+impl_sql_translatable!(Xid, "xid");
+
+impl IntoDatum for Xid {
+    fn into_datum(self) -> Option<pg_sys::Datum> {
+        Some(pg_sys::Datum::from(self.0))
+    }
+
+    fn type_oid() -> pg_sys::Oid {
+        pg_sys::XIDOID
+    }
+}
+
+// SAFETY: xid is a pass-by-value 4-byte datum.
+unsafe impl BoxRet for Xid {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        // SAFETY: a plain integer datum.
+        unsafe { fcinfo.return_raw_datum(pg_sys::Datum::from(self.0)) }
+    }
+}
