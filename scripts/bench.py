@@ -102,6 +102,7 @@ def main():
     ap.add_argument("--port", type=int, default=54331)
     ap.add_argument("--reuse", action="store_true", help="reuse the cluster and range of a previous run")
     ap.add_argument("--write", action="store_true", help="append the report to BENCHMARKS.md")
+    ap.add_argument("--parts", default="stats,records,contents", help="comma-separated: stats,records,contents")
     args = ap.parse_args()
 
     c = Cluster(args.dir, args.port)
@@ -138,27 +139,32 @@ def main():
             return r
 
         print(f"range {start} .. {end}: {wal_bytes / 1048576:.0f} MB of WAL, {nrec} records", file=sys.stderr)
-        wd = add("pg_waldump --stats", waldump)
-        gs = add("SELECT * FROM pg_get_wal_stats(...)", lambda: c.measure(f"SELECT * FROM pg_get_wal_stats({rng})"))
-        xs = add("SELECT * FROM xlogminer_stats(...)", lambda: c.measure(f"SELECT * FROM xlogminer_stats({rng})"))
-        gr = add("SELECT count(*) FROM pg_get_wal_records_info(...)",
-                 lambda: c.measure(f"SELECT count(*) FROM pg_get_wal_records_info({rng})"))
-        xr = add("SELECT count(*) FROM xlogminer_records(...)",
-                 lambda: c.measure(f"SELECT count(*) FROM xlogminer_records({rng})"))
-        xrs = add("SELECT count(*) FROM (SELECT xlogminer_records(...)) s  -- streaming",
-                  lambda: c.measure(f"SELECT count(*) FROM (SELECT xlogminer_records({rng})) s"))
-        xc = add("SELECT count(*) FROM xlogminer_contents(...)",
-                 lambda: c.measure(f"SELECT count(*) FROM xlogminer_contents({rng})"))
-        xcs = add("SELECT count(*) FROM (SELECT xlogminer_contents(...)) s  -- streaming",
-                  lambda: c.measure(f"SELECT count(*) FROM (SELECT xlogminer_contents({rng})) s"))
-        ncont = int(xc[3]) if xc[3].isdigit() else 0
+        parts = set(args.parts.split(","))
+        wd = gs = xs = gr = xr = xrs = xc = xcs = None
+        if "stats" in parts:
+            wd = add("pg_waldump --stats", waldump)
+            gs = add("SELECT * FROM pg_get_wal_stats(...)", lambda: c.measure(f"SELECT * FROM pg_get_wal_stats({rng})"))
+            xs = add("SELECT * FROM xlogminer_stats(...)", lambda: c.measure(f"SELECT * FROM xlogminer_stats({rng})"))
+        if "records" in parts or "contents" in parts:
+            gr = add("SELECT count(*) FROM pg_get_wal_records_info(...)",
+                     lambda: c.measure(f"SELECT count(*) FROM pg_get_wal_records_info({rng})"))
+        if "records" in parts:
+            xr = add("SELECT count(*) FROM xlogminer_records(...)",
+                     lambda: c.measure(f"SELECT count(*) FROM xlogminer_records({rng})"))
+            xrs = add("SELECT count(*) FROM (SELECT xlogminer_records(...)) s  -- streaming",
+                      lambda: c.measure(f"SELECT count(*) FROM (SELECT xlogminer_records({rng})) s"))
+        if "contents" in parts:
+            xc = add("SELECT count(*) FROM xlogminer_contents(...)",
+                     lambda: c.measure(f"SELECT count(*) FROM xlogminer_contents({rng})"))
+            xcs = add("SELECT count(*) FROM (SELECT xlogminer_contents(...)) s  -- streaming",
+                      lambda: c.measure(f"SELECT count(*) FROM (SELECT xlogminer_contents({rng})) s"))
     finally:
         c.stop()
 
     mb = wal_bytes / 1048576
     out = []
     out.append(f"### Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
-    out.append(f"Command: `python3 scripts/bench.py --scale {args.scale} --transactions {args.transactions} --runs {args.runs}`  ")
+    out.append(f"Command: `python3 scripts/bench.py --scale {args.scale} --transactions {args.transactions} --runs {args.runs} --parts {args.parts}`  ")
     out.append(f"WAL: {mb:.0f} MB, {nrec} records (pgbench -i -s {args.scale} plus {args.transactions} transactions); "
                f"best of {args.runs} runs; 2 cores.\n")
     out.append("| what | seconds | MB/s of WAL | peak backend RSS (MB) | temp files (MB) |")
@@ -166,13 +172,18 @@ def main():
     for name, (s, hwm, temp, _) in rows:
         out.append(f"| `{name}` | {s:.2f} | {mb / s:.0f} | {hwm / 1024:.0f} | {temp / 1048576:.0f} |")
     out.append("")
-    out.append(f"- `xlogminer_stats` vs `pg_waldump --stats`: **{wd[0] / xs[0]:.2f}x** faster; "
-               f"vs `pg_get_wal_stats`: **{gs[0] / xs[0]:.2f}x** faster.")
-    out.append(f"- `xlogminer_records` vs `pg_get_wal_records_info` (count(*)): **{gr[0] / xr[0]:.2f}x** faster in FROM, "
-               f"**{gr[0] / xrs[0]:.2f}x** in the streaming select-list form (temp files: {xrs[2]} bytes).")
-    out.append(f"- `xlogminer_contents`: {ncont} rows in {xc[0]:.2f} s = {ncont / xc[0]:.0f} rows/s; "
-               f"vs `pg_get_wal_records_info` over the same range: **{gr[0] / xc[0]:.2f}x**; peak RSS {xc[1] / 1024:.0f} MB "
-               f"(streaming form {xcs[1] / 1024:.0f} MB).")
+    if xs:
+        out.append(f"- `xlogminer_stats` vs `pg_waldump --stats`: **{wd[0] / xs[0]:.2f}x** faster; "
+                   f"vs `pg_get_wal_stats`: **{gs[0] / xs[0]:.2f}x** faster.")
+    if xr:
+        out.append(f"- `xlogminer_records` vs `pg_get_wal_records_info` (count(*)): **{gr[0] / xr[0]:.2f}x** faster in FROM, "
+                   f"**{gr[0] / xrs[0]:.2f}x** in the streaming select-list form (temp files: {xrs[2]} bytes, "
+                   f"in FROM: {xr[2]} bytes; pg_walinspect: {gr[2]} bytes).")
+    if xc:
+        ncont = int(xc[3]) if xc[3].isdigit() else 0
+        out.append(f"- `xlogminer_contents`: {ncont} rows in {xc[0]:.2f} s = {ncont / xc[0]:.0f} rows/s; "
+                   f"vs `pg_get_wal_records_info` over the same range: **{gr[0] / xc[0]:.2f}x**; peak RSS {xc[1] / 1024:.0f} MB "
+                   f"(streaming form {xcs[1] / 1024:.0f} MB, {xcs[2]} temp bytes).")
     report = "\n".join(out) + "\n"
     print(report)
     if args.write:

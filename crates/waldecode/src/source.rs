@@ -36,8 +36,15 @@ pub trait WalSource {
     /// The segment size of this WAL.
     fn segment_size(&self) -> u32;
 
-    /// Fills `buf` (`XLOG_BLCKSZ` bytes) with the page that starts at `page`.
-    fn read_page(&mut self, page: Lsn, buf: &mut [u8]) -> Result<(), SourceError>;
+    /// The page that starts at `page` (`XLOG_BLCKSZ` bytes), borrowed from
+    /// the source's buffer until the next call.
+    fn page(&mut self, page: Lsn) -> Result<&[u8], SourceError>;
+
+    /// Copies the page that starts at `page` into `buf`.
+    fn read_page(&mut self, page: Lsn, buf: &mut [u8]) -> Result<(), SourceError> {
+        buf.copy_from_slice(self.page(page)?);
+        Ok(())
+    }
 
     /// The oldest and newest segment numbers available, if any.
     fn segment_range(&self) -> Option<(u64, u64)>;
@@ -61,9 +68,11 @@ pub enum DirSourceError {
     BadSegment { path: String, reason: String },
 }
 
-/// Bytes read from a file at a time: enough to amortize system calls,
-/// small enough to keep memory flat.
-const CHUNK: usize = 64 * XLOG_BLCKSZ as usize;
+/// Bytes read from a file at a time: enough to amortize system calls, and
+/// small enough to stay in the CPU's L2 cache until the pages are used
+/// (measured: 64 kB reads from the page cache run at ~8 GB/s, 512 kB
+/// reads at ~1.7 GB/s on the 2-core machine).
+const CHUNK: usize = 8 * XLOG_BLCKSZ as usize;
 
 /// Segment files in one directory. For each segment number the file of the
 /// newest timeline (up to an optional limit) is used, which follows a
@@ -179,7 +188,7 @@ impl WalSource for DirSource {
         self.seg_size
     }
 
-    fn read_page(&mut self, page: Lsn, buf: &mut [u8]) -> Result<(), SourceError> {
+    fn page(&mut self, page: Lsn) -> Result<&[u8], SourceError> {
         let segno = page.segment(self.seg_size);
         let off = page.segment_offset(self.seg_size);
         let chunk_off = off - off % CHUNK as u32;
@@ -187,8 +196,7 @@ impl WalSource for DirSource {
             self.load_chunk(segno, chunk_off)?;
         }
         let start = (off - chunk_off) as usize;
-        buf.copy_from_slice(&self.chunk[start..start + XLOG_BLCKSZ as usize]);
-        Ok(())
+        Ok(&self.chunk[start..start + XLOG_BLCKSZ as usize])
     }
 
     fn segment_range(&self) -> Option<(u64, u64)> {
@@ -236,7 +244,7 @@ impl WalSource for MemSource {
         self.seg_size
     }
 
-    fn read_page(&mut self, page: Lsn, buf: &mut [u8]) -> Result<(), SourceError> {
+    fn page(&mut self, page: Lsn) -> Result<&[u8], SourceError> {
         let segno = page.segment(self.seg_size);
         let Some(seg) = self.segments.get(&segno) else {
             let after_last = self.segments.keys().next_back().is_none_or(|l| segno > *l);
@@ -247,10 +255,7 @@ impl WalSource for MemSource {
         };
         let off = page.segment_offset(self.seg_size) as usize;
         match seg.get(off..off + XLOG_BLCKSZ as usize) {
-            Some(b) => {
-                buf.copy_from_slice(b);
-                Ok(())
-            }
+            Some(b) => Ok(b),
             None => Err(SourceError::Io {
                 segment: self.segment_file_name(segno),
                 source: io::Error::new(io::ErrorKind::UnexpectedEof, "segment too short"),

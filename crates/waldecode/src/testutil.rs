@@ -114,7 +114,7 @@ impl WalWriter {
     /// Writes the header of the page starting at `self.pos`.
     fn init_page(&mut self, rem_len: u32) -> u64 {
         let at = self.pos;
-        let long = at % u64::from(self.seg_size) == 0;
+        let long = at.is_multiple_of(u64::from(self.seg_size));
         let mut info = if rem_len > 0 { XLP_FIRST_IS_CONTRECORD } else { 0 };
         if long {
             info |= XLP_LONG_HEADER;
@@ -141,7 +141,7 @@ impl WalWriter {
     /// Appends a record, returning its start LSN.
     pub fn append(&mut self, mut rec: Vec<u8>) -> Lsn {
         self.pos = (self.pos + 7) & !7;
-        if self.pos % BLCKSZ == 0 {
+        if self.pos.is_multiple_of(BLCKSZ) {
             self.init_page(0);
         }
         let start = self.pos;
@@ -150,7 +150,7 @@ impl WalWriter {
         rec[20..24].copy_from_slice(&crc.to_le_bytes());
         let mut written = 0;
         while written < rec.len() {
-            if self.pos % BLCKSZ == 0 {
+            if self.pos.is_multiple_of(BLCKSZ) {
                 self.init_page((rec.len() - written) as u32);
             }
             let room = (BLCKSZ - self.pos % BLCKSZ) as usize;

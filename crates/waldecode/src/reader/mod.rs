@@ -23,7 +23,6 @@ const XLOG_SWITCH: u8 = 0x40;
 pub struct WalReader<S> {
     src: S,
     seg_size: u32,
-    page: Vec<u8>,
     page_at: Option<Lsn>,
     page_hdr: Option<PageHeader>,
     version: Option<PgVersion>,
@@ -52,7 +51,6 @@ impl<S: WalSource> WalReader<S> {
         WalReader {
             src,
             seg_size,
-            page: vec![0; BLCKSZ],
             page_at: None,
             page_hdr: None,
             version: None,
@@ -190,17 +188,8 @@ impl<S: WalSource> WalReader<S> {
         self.page_at = None;
         self.page_hdr = None;
         let segno = page_lsn.segment(self.seg_size);
-        self.src.read_page(page_lsn, &mut self.page).map_err(|e| match e {
-            SourceError::Missing { segment, after_last: true } => WalError::EndOfWal {
-                lsn: page_lsn,
-                reason: format!("WAL segment {segment} is not available"),
-            },
-            SourceError::Missing { segment, .. } => {
-                WalError::MissingSegment { lsn: page_lsn, segment }
-            }
-            SourceError::Io { segment, source } => WalError::Io { lsn: page_lsn, segment, source },
-        })?;
-        let hdr = PageHeader::parse(&self.page)
+        let page = Self::fetch(&mut self.src, page_lsn)?;
+        let hdr = PageHeader::parse(page)
             .ok_or_else(|| WalError::corrupt(page_lsn, "short page".to_string()))?;
         let version = hdr.validate(page_lsn, self.seg_size, self.sysid, self.min_tli).map_err(
             |p| match p {
@@ -225,6 +214,21 @@ impl<S: WalSource> WalReader<S> {
         self.page_at = Some(page_lsn);
         self.page_hdr = Some(hdr);
         Ok(())
+    }
+
+    /// The page at `page_lsn` from the source, its errors mapped to the
+    /// reader's (a segment beyond the last one is the end of WAL).
+    fn fetch(src: &mut S, page_lsn: Lsn) -> Result<&[u8]> {
+        src.page(page_lsn).map_err(|e| match e {
+            SourceError::Missing { segment, after_last: true } => WalError::EndOfWal {
+                lsn: page_lsn,
+                reason: format!("WAL segment {segment} is not available"),
+            },
+            SourceError::Missing { segment, .. } => {
+                WalError::MissingSegment { lsn: page_lsn, segment }
+            }
+            SourceError::Io { segment, source } => WalError::Io { lsn: page_lsn, segment, source },
+        })
     }
 
     /// Port of `ValidXLogRecordHeader`.
@@ -306,9 +310,10 @@ impl<S: WalSource> WalReader<S> {
                     format!("contrecord is requested by {rec_ptr}"),
                 ));
             }
-            let tot_len = crate::bytes::u32_at(&self.page, off).ok_or_else(|| {
-                WalError::corrupt(rec_ptr, format!("invalid record offset at {rec_ptr}"))
-            })?;
+            let tot_len = crate::bytes::u32_at(Self::fetch(&mut self.src, page_lsn)?, off)
+                .ok_or_else(|| {
+                    WalError::corrupt(rec_ptr, format!("invalid record offset at {rec_ptr}"))
+                })?;
             if tot_len == 0 {
                 return Err(WalError::EndOfWal {
                     lsn: rec_ptr,
@@ -317,9 +322,10 @@ impl<S: WalSource> WalReader<S> {
             }
             let header_on_page = off + SIZE_OF_XLOG_RECORD <= BLCKSZ;
             if header_on_page {
-                let h = RecordHeader::parse(&self.page[off..]).ok_or_else(|| {
-                    WalError::corrupt(rec_ptr, format!("invalid record offset at {rec_ptr}"))
-                })?;
+                let h = RecordHeader::parse(&Self::fetch(&mut self.src, page_lsn)?[off..])
+                    .ok_or_else(|| {
+                        WalError::corrupt(rec_ptr, format!("invalid record offset at {rec_ptr}"))
+                    })?;
                 self.validate_header(rec_ptr, &h)?;
             } else if (tot_len as usize) < SIZE_OF_XLOG_RECORD {
                 return Err(WalError::corrupt(
@@ -339,7 +345,7 @@ impl<S: WalSource> WalReader<S> {
 
             self.buf.clear();
             let first = (tot_len as usize).min(BLCKSZ - off);
-            self.buf.extend_from_slice(&self.page[off..off + first]);
+            self.buf.extend_from_slice(&Self::fetch(&mut self.src, page_lsn)?[off..off + first]);
             let next;
             if (tot_len as usize) > first {
                 let mut got = first;
@@ -379,7 +385,8 @@ impl<S: WalSource> WalReader<S> {
                     }
                     let chs = ch.size();
                     let len = (BLCKSZ - chs).min(ch.rem_len as usize);
-                    self.buf.extend_from_slice(&self.page[chs..chs + len]);
+                    self.buf
+                        .extend_from_slice(&Self::fetch(&mut self.src, cont_page)?[chs..chs + len]);
                     got += len;
                     if !have_header && self.buf.len() >= SIZE_OF_XLOG_RECORD {
                         let h = RecordHeader::parse(&self.buf).ok_or_else(|| {

@@ -11,7 +11,10 @@ fn main_of(n: usize, seed: u8) -> Vec<u8> {
 }
 
 /// Reads every record from the start of segment 1 until the end of WAL.
-fn read_all(w: &WalWriter) -> (Vec<(Lsn, Lsn, Lsn, Vec<u8>)>, WalError) {
+/// (start, end, prev, main data) of each record read.
+type Seen = Vec<(Lsn, Lsn, Lsn, Vec<u8>)>;
+
+fn read_all(w: &WalWriter) -> (Seen, WalError) {
     let mut r = WalReader::new(w.source());
     let first = r.seek(Lsn::from_segment(1, SEG)).expect("first record");
     assert_eq!(first.segment_offset(SEG), 40);
