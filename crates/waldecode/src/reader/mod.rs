@@ -41,6 +41,9 @@ pub struct WalReader<S> {
     cur_end: Lsn,
     /// The current record was read by `seek` and not handed out yet.
     pending: bool,
+    /// Where the current record lies when it fits in one page: it is then
+    /// used in place, not copied into `buf`.
+    in_page: Option<(Lsn, usize, usize)>,
 }
 
 impl<S: WalSource> WalReader<S> {
@@ -64,6 +67,7 @@ impl<S: WalSource> WalReader<S> {
             cur: Lsn::INVALID,
             cur_end: Lsn::INVALID,
             pending: false,
+            in_page: None,
         }
     }
 
@@ -150,17 +154,21 @@ impl<S: WalSource> WalReader<S> {
 
     /// The record returned by the last successful
     /// [`next_record`](Self::next_record), again.
-    pub fn current(&self) -> Option<Record<'_>> {
+    pub fn current(&mut self) -> Option<Record<'_>> {
         if self.pending || !self.cur.is_valid() {
             return None;
         }
-        Some(Record::new(
-            self.cur,
-            self.cur_end,
-            &self.buf,
-            &self.decoded,
-            self.version.unwrap_or(PgVersion::V15),
-        ))
+        self.record().ok()
+    }
+
+    /// The current record as a [`Record`].
+    fn record(&mut self) -> Result<Record<'_>> {
+        let version = self.version.unwrap_or(PgVersion::V15);
+        let bytes: &[u8] = match self.in_page {
+            Some((page, off, len)) => &Self::fetch(&mut self.src, page)?[off..off + len],
+            None => &self.buf,
+        };
+        Ok(Record::new(self.cur, self.cur_end, bytes, &self.decoded, version))
     }
 
     /// The next record, `Ok(None)` once the next one would end after the
@@ -172,8 +180,7 @@ impl<S: WalSource> WalReader<S> {
         } else if !self.read_one()? {
             return Ok(None);
         }
-        let version = self.version.unwrap_or(PgVersion::V15);
-        Ok(Some(Record::new(self.cur, self.cur_end, &self.buf, &self.decoded, version)))
+        self.record().map(Some)
     }
 
     fn header(&self) -> Result<PageHeader> {
@@ -345,9 +352,11 @@ impl<S: WalSource> WalReader<S> {
 
             self.buf.clear();
             let first = (tot_len as usize).min(BLCKSZ - off);
-            self.buf.extend_from_slice(&Self::fetch(&mut self.src, page_lsn)?[off..off + first]);
             let next;
             if (tot_len as usize) > first {
+                self.in_page = None;
+                self.buf
+                    .extend_from_slice(&Self::fetch(&mut self.src, page_lsn)?[off..off + first]);
                 let mut got = first;
                 let mut have_header = header_on_page;
                 let mut cont_page = page_lsn;
@@ -402,17 +411,20 @@ impl<S: WalSource> WalReader<S> {
                     }
                 }
             } else {
+                self.in_page = Some((page_lsn, off, first));
                 next = Lsn(rec_ptr.0 + u64::from(tot_len)).maxalign();
             }
 
             // Port of ValidXLogRecord: CRC-32C over the data, then the header
             // up to the CRC field.
             let n = tot_len as usize;
-            let crc = crc32c::crc32c_append(
-                crc32c::crc32c(&self.buf[SIZE_OF_XLOG_RECORD..n]),
-                &self.buf[..20],
-            );
-            let h = RecordHeader::parse(&self.buf)
+            let bytes: &[u8] = match self.in_page {
+                Some((page, off, len)) => &Self::fetch(&mut self.src, page)?[off..off + len],
+                None => &self.buf,
+            };
+            let crc =
+                crc32c::crc32c_append(crc32c::crc32c(&bytes[SIZE_OF_XLOG_RECORD..n]), &bytes[..20]);
+            let h = RecordHeader::parse(bytes)
                 .ok_or_else(|| WalError::corrupt(rec_ptr, "short record header".to_string()))?;
             if crc != h.crc {
                 return Err(WalError::corrupt(
@@ -427,7 +439,7 @@ impl<S: WalSource> WalReader<S> {
                 next = Lsn(next.0.div_ceil(seg) * seg);
             }
             let version = self.version.unwrap_or(PgVersion::V15);
-            self.decoded.decode(&self.buf, rec_ptr, version)?;
+            self.decoded.decode(bytes, rec_ptr, version)?;
             self.cur = rec_ptr;
             self.cur_end = next;
             self.prev = Some(rec_ptr);
