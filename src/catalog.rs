@@ -8,8 +8,8 @@ use std::ffi::CStr;
 use std::rc::Rc;
 
 use pgrx::pg_sys;
-use waldecode::heap::tuple::AttrDesc;
 use waldecode::mine::catalog::{AttInfo, Catalog, RelInfo, RelLookup};
+use waldecode::track::tuple::AttrDesc;
 use waldecode::{Lsn, RelFileLocator};
 
 /// First OID assigned to user objects (`FirstNormalObjectId`).
@@ -18,10 +18,7 @@ const FIRST_NORMAL_OBJECT_ID: u32 = 16384;
 unsafe extern "C-unwind" {
     /// `RelidByRelfilenode` (utils/relfilenodemap.h), missing from pgrx's
     /// bindings; renamed `RelidByRelfilenumber` in PostgreSQL 16.
-    #[cfg_attr(
-        not(any(feature = "pg14", feature = "pg15")),
-        link_name = "RelidByRelfilenumber"
-    )]
+    #[cfg_attr(not(any(feature = "pg14", feature = "pg15")), link_name = "RelidByRelfilenumber")]
     fn RelidByRelfilenode(reltablespace: pg_sys::Oid, relfilenode: pg_sys::Oid) -> pg_sys::Oid;
 }
 
@@ -36,21 +33,13 @@ impl LiveCatalog {
     pub fn new() -> Self {
         // SAFETY: set at backend start for the connected database.
         let (db, spc) = unsafe { (pg_sys::MyDatabaseId, pg_sys::MyDatabaseTableSpace) };
-        LiveCatalog {
-            cache: HashMap::new(),
-            my_db: db.to_u32(),
-            my_spc: spc.to_u32(),
-        }
+        LiveCatalog { cache: HashMap::new(), my_db: db.to_u32(), my_spc: spc.to_u32() }
     }
 
     fn lookup(&self, loc: RelFileLocator) -> RelLookup {
         if loc.db != self.my_db {
             // Shared catalogs live in database 0.
-            return if loc.db == 0 {
-                RelLookup::Skip
-            } else {
-                RelLookup::OtherDatabase
-            };
+            return if loc.db == 0 { RelLookup::Skip } else { RelLookup::OtherDatabase };
         }
         // The map is keyed by pg_class.reltablespace, 0 for the default.
         let spc = if loc.spc == self.my_spc { 0 } else { loc.spc };
@@ -118,11 +107,7 @@ fn qualified_func(oid: pg_sys::Oid) -> Option<String> {
     if ns.is_null() || name.is_null() {
         return None;
     }
-    Some(format!(
-        "{}.{}",
-        quote_ident(&cstr_to_string(ns)),
-        quote_ident(&cstr_to_string(name))
-    ))
+    Some(format!("{}.{}", quote_ident(&cstr_to_string(ns)), quote_ident(&cstr_to_string(name))))
 }
 
 /// The binary send function of a type (`pg_type.typsend`).
@@ -155,7 +140,15 @@ unsafe fn datum_bytes(d: pg_sys::Datum, attlen: i16, byval: bool) -> Vec<u8> {
     let p = d.cast_mut_ptr::<u8>();
     let len = match attlen {
         // SAFETY (all arms): the caller guarantees a valid by-reference datum.
-        -1 => unsafe { pg_sys::varsize_any(p.cast()) },
+        -1 => unsafe {
+            // VARSIZE_ANY for the header forms a missing value can have.
+            let b0 = *p;
+            if b0 & 1 == 1 {
+                usize::from(b0 >> 1)
+            } else {
+                (u32::from_le_bytes([b0, *p.add(1), *p.add(2), *p.add(3)]) >> 2) as usize
+            }
+        },
         -2 => unsafe { CStr::from_ptr(p.cast()).to_bytes_with_nul().len() },
         n => n as usize,
     };
@@ -235,11 +228,7 @@ unsafe fn identity_columns(rel: pg_sys::Relation) -> Vec<usize> {
         let index = (*irel).rd_index;
         let nkeys = (*index).indnkeyatts as usize;
         let keys = (*index).indkey.values.as_slice(nkeys);
-        let cols = keys
-            .iter()
-            .filter(|&&k| k > 0)
-            .map(|&k| k as usize - 1)
-            .collect();
+        let cols = keys.iter().filter(|&&k| k > 0).map(|&k| k as usize - 1).collect();
         pg_sys::RelationClose(irel);
         cols
     }

@@ -10,10 +10,10 @@ use pgrx::prelude::*;
 ::pgrx::pg_module_magic!(name, version);
 
 mod api;
-//TEMP mod catalog;
+mod catalog;
 mod error;
-//TEMP mod mine;
-//TEMP mod render;
+mod mine;
+mod render;
 mod types;
 mod wal;
 
@@ -50,8 +50,8 @@ REVOKE EXECUTE ON FUNCTION xlogminer_records(pg_lsn, pg_lsn, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION xlogminer_records(pg_lsn, pg_lsn, text) TO pg_read_server_files;
 REVOKE EXECUTE ON FUNCTION xlogminer_stats(pg_lsn, pg_lsn, boolean, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION xlogminer_stats(pg_lsn, pg_lsn, boolean, text) TO pg_read_server_files;
---TEMP REVOKE EXECUTE ON FUNCTION xlogminer_contents(pg_lsn, pg_lsn, timestamptz, timestamptz, xid, regclass[], boolean, text) FROM PUBLIC;
---TEMP GRANT EXECUTE ON FUNCTION xlogminer_contents(pg_lsn, pg_lsn, timestamptz, timestamptz, xid, regclass[], boolean, text) TO pg_read_server_files;
+REVOKE EXECUTE ON FUNCTION xlogminer_contents(pg_lsn, pg_lsn, timestamptz, timestamptz, xid, regclass[], boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION xlogminer_contents(pg_lsn, pg_lsn, timestamptz, timestamptz, xid, regclass[], boolean, text) TO pg_read_server_files;
 "#,
     name = "privileges",
     finalize

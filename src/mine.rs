@@ -9,18 +9,36 @@ use std::rc::Rc;
 
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::pg_sys;
-use waldecode::heap::redo::{self, ChangeKind, HeapChange, MemPageStore};
-use waldecode::heap::tuple::{deform, Datum};
 use waldecode::mine::catalog::{Catalog, RelInfo, RelLookup};
 use waldecode::mine::sql::{statements, Op, Value};
 use waldecode::mine::xacts::{Status, XactTable};
+use waldecode::track::tuple::{deform, Datum};
+use waldecode::track::{self, ChangeKind, HeapChange, PageStore};
 use waldecode::{Lsn, RelFileLocator};
 
-use crate::api::contents::ContentsRow;
 use crate::catalog::LiveCatalog;
 use crate::render::{with_fixed_settings, Renderer};
 use crate::types::{PgLsn, PgName};
 use crate::wal::WalScan;
+
+/// One row of `xlogminer_contents` (columns as declared there).
+pub type ContentsRow = (
+    PgLsn,
+    i32,
+    crate::types::Xid,
+    String,
+    Option<TimestampWithTimeZone>,
+    PgName,
+    Option<PgName>,
+    Option<PgName>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<pg_sys::ItemPointerData>,
+    Option<pg_sys::ItemPointerData>,
+    bool,
+    Option<String>,
+);
 
 /// Which rows the caller wants.
 pub struct Filters {
@@ -49,15 +67,21 @@ pub struct Miner {
     killed: HashSet<KilledSpec>,
     catalog: LiveCatalog,
     renderer: Renderer,
-    store: MemPageStore,
+    store: PageStore,
     queue: VecDeque<ContentsRow>,
     filters: Filters,
     database: String,
 }
 
 impl Miner {
-    pub fn open(start: Option<PgLsn>, end: Option<PgLsn>, wal_dir: Option<&str>, filters: Filters) -> Miner {
-        let by_time = start.is_none() && (filters.start_time.is_some() || filters.end_time.is_some());
+    pub fn open(
+        start: Option<PgLsn>,
+        end: Option<PgLsn>,
+        wal_dir: Option<&str>,
+        filters: Filters,
+    ) -> Miner {
+        let by_time =
+            start.is_none() && (filters.start_time.is_some() || filters.end_time.is_some());
         let range = WalScan::open(start, end, wal_dir);
         // Pass 1: transaction outcomes over the whole range.
         let mut xacts = XactTable::default();
@@ -103,7 +127,7 @@ impl Miner {
             killed,
             catalog: LiveCatalog::new(),
             renderer: Renderer::default(),
-            store: MemPageStore::new(crate::page_cache_bytes()),
+            store: PageStore::new(crate::page_cache_bytes()),
             queue: VecDeque::new(),
             filters,
             database,
@@ -122,7 +146,9 @@ impl Miner {
         }
         if self.filters.start_time.is_some() || self.filters.end_time.is_some() {
             let t = time.filter(|_| status == Status::Committed)?;
-            if self.filters.start_time.is_some_and(|s| t < s) || self.filters.end_time.is_some_and(|e| t > e) {
+            if self.filters.start_time.is_some_and(|s| t < s)
+                || self.filters.end_time.is_some_and(|e| t > e)
+            {
                 return None;
             }
         }
@@ -204,7 +230,12 @@ impl Miner {
     }
 
     /// Renders the old and new rows and builds the statements.
-    fn sql_for(&mut self, rel: &Rc<RelInfo>, op: Op, ch: &HeapChange) -> Result<(String, String), String> {
+    fn sql_for(
+        &mut self,
+        rel: &Rc<RelInfo>,
+        op: Op,
+        ch: &HeapChange,
+    ) -> Result<(String, String), String> {
         if let Some(why) = &ch.missing {
             return Err(why.clone());
         }
@@ -222,7 +253,8 @@ impl Miner {
 
     fn values(&mut self, rel: &RelInfo, tuple: &[u8]) -> Result<Vec<Value>, String> {
         let layouts: Vec<_> = rel.atts.iter().map(|a| a.layout).collect();
-        let datums = deform(tuple, &layouts).map_err(|e| format!("could not decode the row: {e}"))?;
+        let datums =
+            deform(tuple, &layouts).map_err(|e| format!("could not decode the row: {e}"))?;
         let renderer = &mut self.renderer;
         Ok(with_fixed_settings(|| {
             rel.atts
@@ -245,7 +277,7 @@ impl Iterator for Miner {
             let rec = self.scan.next()?;
             let lsn = rec.lsn();
             let xid = rec.xid();
-            let changes = match redo::apply(&rec, &mut self.store) {
+            let changes = match track::apply(&rec, &mut self.store) {
                 Ok(c) => c,
                 Err(e) => crate::error::raise_wal(e),
             };

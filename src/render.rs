@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 
 use pgrx::pg_sys;
-use waldecode::heap::tuple::Datum;
 use waldecode::mine::catalog::AttInfo;
 use waldecode::mine::sql::Value;
+use waldecode::track::tuple::Datum;
 
 /// Output settings under which every literal is rendered.
 const FIXED_SETTINGS: [(&str, &str); 5] = [
@@ -124,9 +124,9 @@ impl Renderer {
             Datum::Null | Datum::Missing => return Value::Null,
             Datum::External(_) => {
                 return Value::Unavailable(format!(
-                    "column {} holds a value stored out of line (TOAST), which is not recovered yet",
-                    att.name
-                ))
+                "column {} holds a value stored out of line (TOAST), which is not recovered yet",
+                att.name
+            ))
             }
             Datum::Fixed(b) if att.layout.attbyval => {
                 let mut v = [0u8; 8];

@@ -58,7 +58,6 @@ mod tests {
         assert_eq!(rows, 22, "one row per built-in resource manager");
     }
 
-    #[cfg(any())] // TEMP until contents is enabled
     #[pg_test]
     fn contents_render_values_exactly_under_any_settings() {
         Spi::run(

@@ -237,7 +237,7 @@ impl WalScan {
             }
             at = prev;
             steps += 1;
-            if steps % 4096 == 0 {
+            if steps.is_multiple_of(4096) {
                 pgrx::check_for_interrupts!();
             }
         }

@@ -161,8 +161,8 @@ WHERE redo_sql LIKE '%rolled back%' OR redo_sql LIKE '%7002%' OR (op = 'DELETE' 
 CREATE FUNCTION same_text(a text, b text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE n bigint;
 BEGIN
-  EXECUTE format('SELECT count(*) FROM ((SELECT x::text FROM %1$s x EXCEPT ALL SELECT y::text FROM %2$s y)
-                  UNION ALL (SELECT y::text FROM %2$s y EXCEPT ALL SELECT x::text FROM %1$s x)) d', a, b) INTO n;
+  EXECUTE format('SELECT count(*) FROM ((SELECT lrow::text FROM %1$s lrow EXCEPT ALL SELECT rrow::text FROM %2$s rrow)
+                  UNION ALL (SELECT rrow::text FROM %2$s rrow EXCEPT ALL SELECT lrow::text FROM %1$s lrow)) d', a, b) INTO n;
   RETURN n;
 END $$;
 CREATE FUNCTION all_same(phase text) RETURNS TABLE (tbl text, differing bigint) LANGUAGE sql AS $$

@@ -8,10 +8,12 @@ use pgrx::prelude::*;
 use crate::mine::{Filters, Miner};
 use crate::types::{PgLsn, PgName, Regclass, Xid};
 
-
 /// Row changes (INSERT, UPDATE, DELETE) of committed transactions in WAL
 /// order, each with a statement that redoes it and one that undoes it.
 #[allow(clippy::too_many_arguments)]
+// pgrx reads the column names from the signature, so the row type is
+// spelled out here rather than named.
+#[allow(clippy::type_complexity)]
 #[pg_extern(volatile, name = "xlogminer_contents")]
 fn xlogminer_contents(
     start_lsn: default!(Option<PgLsn>, "NULL"),

@@ -1,5 +1,5 @@
 //! The SQL surface: one module per set-returning function.
 
-//TEMP mod contents;
+mod contents;
 mod records;
 mod stats;

@@ -1,7 +1,6 @@
 //! `xlogminer_records`: one row per WAL record, with the columns of
 //! pg_walinspect's `pg_get_wal_records_info`, produced one at a time.
 
-use pgrx::pg_sys;
 use pgrx::prelude::*;
 use waldecode::describe;
 
@@ -12,6 +11,9 @@ use crate::wal::WalScan;
 /// record at or after `start_lsn` (default: the oldest available) to the
 /// last one ending at or before `end_lsn` (default: the server's flush LSN,
 /// or the end of `wal_dir`'s valid WAL).
+// pgrx reads the column names from the signature, so the row type is
+// spelled out here rather than named.
+#[allow(clippy::type_complexity)]
 #[pg_extern(stable, parallel_safe, name = "xlogminer_records")]
 fn xlogminer_records(
     start_lsn: default!(Option<PgLsn>, "NULL"),

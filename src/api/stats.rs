@@ -11,6 +11,9 @@ use crate::wal::WalScan;
 /// Statistics over the records of a range chosen as for `xlogminer_records`.
 // The first column is named like pg_get_wal_stats's, which is no Rust
 // identifier: the SQL is spelled out.
+// pgrx reads the column names from the signature, so the row type is
+// spelled out here rather than named.
+#[allow(clippy::type_complexity)]
 #[pg_extern(
     name = "xlogminer_stats",
     sql = r#"

@@ -13,7 +13,7 @@ pub mod describe;
 pub mod error;
 pub mod image;
 pub mod lsn;
-//TEMP pub mod mine;
+pub mod mine;
 pub mod page;
 pub mod reader;
 pub mod record;
@@ -21,6 +21,7 @@ pub mod rmgr;
 pub mod segment;
 pub mod source;
 pub mod stats;
+pub mod track;
 pub mod version;
 
 #[cfg(test)]

@@ -103,15 +103,8 @@ fn identify(rel: &RelInfo, vals: &[Value]) -> Result<String, String> {
         };
         conds.push(c);
     }
-    let cond = if conds.is_empty() {
-        "true".to_string()
-    } else {
-        conds.join(" AND ")
-    };
-    Ok(format!(
-        "ctid = (SELECT ctid FROM {} WHERE {} LIMIT 1)",
-        rel.qualified, cond
-    ))
+    let cond = if conds.is_empty() { "true".to_string() } else { conds.join(" AND ") };
+    Ok(format!("ctid = (SELECT ctid FROM {} WHERE {} LIMIT 1)", rel.qualified, cond))
 }
 
 fn update(rel: &RelInfo, from: &[Value], to: &[Value]) -> Result<String, String> {
@@ -144,12 +137,7 @@ fn update(rel: &RelInfo, from: &[Value], to: &[Value]) -> Result<String, String>
             .ok_or("no column can be updated")?;
         sets.push(format!("{0} = {0}", att.quoted_name));
     }
-    Ok(format!(
-        "UPDATE {} SET {} WHERE {};",
-        rel.qualified,
-        sets.join(", "),
-        identify(rel, from)?
-    ))
+    Ok(format!("UPDATE {} SET {} WHERE {};", rel.qualified, sets.join(", "), identify(rel, from)?))
 }
 
 /// The redo and undo statements of a change; `Err` with the reason when a
@@ -179,10 +167,7 @@ pub fn statements(
         Op::Update => {
             let old = old.ok_or_else(|| missing("old"))?;
             let new = new.ok_or_else(|| missing("new"))?;
-            Ok(Statements {
-                redo: update(rel, old, new)?,
-                undo: update(rel, new, old)?,
-            })
+            Ok(Statements { redo: update(rel, old, new)?, undo: update(rel, new, old)? })
         }
     }
 }
@@ -190,8 +175,8 @@ pub fn statements(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::heap::tuple::AttrDesc;
     use crate::mine::catalog::AttInfo;
+    use crate::track::tuple::AttrDesc;
 
     fn att(name: &str) -> AttInfo {
         AttInfo {
@@ -268,6 +253,9 @@ mod tests {
         let old = [lit("1"), Value::Null, Value::Unavailable("toasted".into()), lit("2")];
         let s = statements(&r, Op::Update, Some(&old), Some(&new)).unwrap();
         assert_eq!(s.redo, "UPDATE \"s\".\"t\" SET \"v\" = \"v\" WHERE \"id\" = '1'::integer;");
-        assert_eq!(statements(&r, Op::Update, None, Some(&new)).unwrap_err(), "the old row could not be recovered");
+        assert_eq!(
+            statements(&r, Op::Update, None, Some(&new)).unwrap_err(),
+            "the old row could not be recovered"
+        );
     }
 }

@@ -152,9 +152,7 @@ impl XactTable {
             Some(s) if s.status != Status::InProgress => (s.status, s.end_time),
             _ => {
                 let top = self.top_of(xid);
-                self.map
-                    .get(&top)
-                    .map_or((Status::InProgress, None), |s| (s.status, s.end_time))
+                self.map.get(&top).map_or((Status::InProgress, None), |s| (s.status, s.end_time))
             }
         }
     }

@@ -1,0 +1,17 @@
+//! Heap page tracking: keeps the content of heap pages from their full-page
+//! images and applies heap redo to them (a port of the page edits of
+//! `heap_xlog_*` in heapam.c and of `heap_page_prune_execute`), so that the
+//! old row version of an UPDATE or DELETE — which WAL at `wal_level =
+//! replica` does not carry — can be read from the page as it was. Each
+//! heap record yields the row changes it describes ([`HeapChange`]).
+
+pub mod page;
+pub mod redo;
+pub mod store;
+pub mod tuple;
+
+pub use redo::{apply, ChangeKind, HeapChange};
+pub use store::{PageKey, PageStore};
+
+#[cfg(test)]
+mod tests;

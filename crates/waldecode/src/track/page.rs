@@ -1,0 +1,225 @@
+//! A heap page as redo sees it (`bufpage.h`, `itemid.h`): line pointers,
+//! adding items (`PageAddItemExtended`), compaction
+//! (`PageRepairFragmentation`) and line-pointer truncation
+//! (`PageTruncateLinePointerArray`). Every offset read from the page is
+//! checked; a page that does not add up yields `None`/`false`, never a panic.
+
+use crate::bytes::u16_at;
+
+pub const BLCKSZ: usize = 8192;
+const SIZE_OF_PAGE_HEADER: usize = 24;
+pub const LP_UNUSED: u8 = 0;
+pub const LP_NORMAL: u8 = 1;
+pub const LP_REDIRECT: u8 = 2;
+pub const LP_DEAD: u8 = 3;
+
+/// One 8 kB page.
+pub type PageBuf = [u8; BLCKSZ];
+
+fn put_u16(p: &mut PageBuf, off: usize, v: u16) {
+    p[off..off + 2].copy_from_slice(&v.to_le_bytes());
+}
+
+fn maxalign(n: usize) -> usize {
+    (n + 7) & !7
+}
+
+pub fn lower(p: &PageBuf) -> usize {
+    usize::from(u16_at(p, 12).unwrap_or(0))
+}
+
+pub fn upper(p: &PageBuf) -> usize {
+    usize::from(u16_at(p, 14).unwrap_or(0))
+}
+
+fn special(p: &PageBuf) -> usize {
+    usize::from(u16_at(p, 16).unwrap_or(0))
+}
+
+/// Number of line pointers (`PageGetMaxOffsetNumber`).
+pub fn max_offset(p: &PageBuf) -> usize {
+    (lower(p).min(BLCKSZ).saturating_sub(SIZE_OF_PAGE_HEADER)) / 4
+}
+
+/// Line pointer `offnum` (1-based): (lp_off, lp_flags, lp_len).
+pub fn item(p: &PageBuf, offnum: u16) -> Option<(usize, u8, usize)> {
+    let n = usize::from(offnum);
+    if n == 0 || n > max_offset(p) {
+        return None;
+    }
+    let at = SIZE_OF_PAGE_HEADER + 4 * (n - 1);
+    let w = u32::from_le_bytes([p[at], p[at + 1], p[at + 2], p[at + 3]]);
+    Some(((w & 0x7FFF) as usize, ((w >> 15) & 3) as u8, ((w >> 17) & 0x7FFF) as usize))
+}
+
+fn set_item(p: &mut PageBuf, offnum: u16, off: usize, flags: u8, len: usize) {
+    let at = SIZE_OF_PAGE_HEADER + 4 * (usize::from(offnum) - 1);
+    let w = (off as u32 & 0x7FFF) | (u32::from(flags & 3) << 15) | ((len as u32 & 0x7FFF) << 17);
+    p[at..at + 4].copy_from_slice(&w.to_le_bytes());
+}
+
+/// The bytes of the normal item at `offnum`.
+pub fn tuple(p: &PageBuf, offnum: u16) -> Option<&[u8]> {
+    let (off, flags, len) = item(p, offnum)?;
+    if flags != LP_NORMAL || len == 0 || off < SIZE_OF_PAGE_HEADER {
+        return None;
+    }
+    p.get(off..off + len)
+}
+
+/// `PageInit(page, BLCKSZ, 0)`.
+pub fn init(p: &mut PageBuf) {
+    p.fill(0);
+    put_u16(p, 12, SIZE_OF_PAGE_HEADER as u16);
+    put_u16(p, 14, BLCKSZ as u16);
+    put_u16(p, 16, BLCKSZ as u16);
+    put_u16(p, 18, BLCKSZ as u16 | 4);
+}
+
+/// Whether the page header is sane enough to edit.
+fn sane(p: &PageBuf) -> bool {
+    let (l, u, s) = (lower(p), upper(p), special(p));
+    SIZE_OF_PAGE_HEADER <= l && l <= u && u <= s && s <= BLCKSZ
+}
+
+/// Adds `data` as item `offnum`, as heap redo does (`PageAddItem` with
+/// overwrite): the slot must be unused or one past the last. False when
+/// the page cannot take it.
+pub fn add_item(p: &mut PageBuf, offnum: u16, data: &[u8]) -> bool {
+    if !sane(p) || offnum == 0 || data.is_empty() || data.len() > 0x7FFF {
+        return false;
+    }
+    let limit = max_offset(p) + 1;
+    let n = usize::from(offnum);
+    if n > limit {
+        return false;
+    }
+    let new_lower = if n == limit { lower(p) + 4 } else { lower(p) };
+    let Some(new_upper) = upper(p).checked_sub(maxalign(data.len())) else {
+        return false;
+    };
+    if new_lower > new_upper {
+        return false;
+    }
+    p[new_upper..new_upper + data.len()].copy_from_slice(data);
+    put_u16(p, 12, new_lower as u16);
+    put_u16(p, 14, new_upper as u16);
+    set_item(p, offnum, new_upper, LP_NORMAL, data.len());
+    true
+}
+
+/// Sets line pointer `offnum` to redirect / dead / unused.
+pub fn set_redirect(p: &mut PageBuf, offnum: u16, target: u16) -> bool {
+    if item(p, offnum).is_none() {
+        return false;
+    }
+    set_item(p, offnum, usize::from(target), LP_REDIRECT, 0);
+    true
+}
+
+pub fn set_dead(p: &mut PageBuf, offnum: u16) -> bool {
+    if item(p, offnum).is_none() {
+        return false;
+    }
+    set_item(p, offnum, 0, LP_DEAD, 0);
+    true
+}
+
+pub fn set_unused(p: &mut PageBuf, offnum: u16) -> bool {
+    if item(p, offnum).is_none() {
+        return false;
+    }
+    set_item(p, offnum, 0, LP_UNUSED, 0);
+    true
+}
+
+/// `PageRepairFragmentation`: packs the normal items' storage against the
+/// end of the page. Items keep their offsets numbers.
+pub fn repair_fragmentation(p: &mut PageBuf) -> bool {
+    if !sane(p) {
+        return false;
+    }
+    let mut items: Vec<(u16, usize, usize)> = Vec::new();
+    for n in 1..=max_offset(p) as u16 {
+        if let Some((off, flags, len)) = item(p, n) {
+            if flags == LP_NORMAL && len > 0 {
+                if off < SIZE_OF_PAGE_HEADER || off + len > special(p) {
+                    return false;
+                }
+                items.push((n, off, len));
+            }
+        }
+    }
+    // Highest offsets first, as compactify_tuples lays them out.
+    items.sort_by_key(|i| std::cmp::Reverse(i.1));
+    let copy = *p;
+    let mut up = special(p);
+    for (n, off, len) in items {
+        let Some(u) = up.checked_sub(maxalign(len)) else { return false };
+        up = u;
+        p[up..up + len].copy_from_slice(&copy[off..off + len]);
+        set_item(p, n, up, LP_NORMAL, len);
+    }
+    if up < lower(p) {
+        return false;
+    }
+    put_u16(p, 14, up as u16);
+    true
+}
+
+/// `PageTruncateLinePointerArray`: drops unused line pointers at the end,
+/// keeping at least one.
+pub fn truncate_line_pointers(p: &mut PageBuf) {
+    let mut n = max_offset(p);
+    while n > 1 && item(p, n as u16).is_some_and(|(_, f, _)| f == LP_UNUSED) {
+        n -= 1;
+    }
+    put_u16(p, 12, (SIZE_OF_PAGE_HEADER + 4 * n) as u16);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_get_repair_truncate() {
+        let mut p = [0u8; BLCKSZ];
+        init(&mut p);
+        assert!(add_item(&mut p, 1, &[1; 30]));
+        assert!(add_item(&mut p, 2, &[2; 50]));
+        assert!(add_item(&mut p, 3, &[3; 10]));
+        assert!(!add_item(&mut p, 5, &[5; 10]), "gap in line pointers");
+        assert_eq!(tuple(&p, 2), Some(&[2u8; 50][..]));
+        assert_eq!(max_offset(&p), 3);
+        assert_eq!(upper(&p), BLCKSZ - 32 - 56 - 16);
+        // Prune item 2, compact, reuse its slot.
+        assert!(set_unused(&mut p, 2));
+        assert!(repair_fragmentation(&mut p));
+        assert_eq!(upper(&p), BLCKSZ - 32 - 16);
+        assert_eq!(tuple(&p, 1), Some(&[1u8; 30][..]));
+        assert_eq!(tuple(&p, 3), Some(&[3u8; 10][..]));
+        assert_eq!(tuple(&p, 2), None);
+        assert!(add_item(&mut p, 2, &[9; 20]));
+        assert_eq!(tuple(&p, 2), Some(&[9u8; 20][..]));
+        assert!(set_unused(&mut p, 3));
+        assert!(set_unused(&mut p, 2));
+        truncate_line_pointers(&mut p);
+        assert_eq!(max_offset(&p), 1);
+        // Bit layout of a line pointer, as WAL-NOTES verified it.
+        set_item(&mut p, 1, 0x1234, 2, 0xABC);
+        assert_eq!(u32::from_le_bytes([p[24], p[25], p[26], p[27]]), 0x1579_1234);
+    }
+
+    #[test]
+    fn garbage_pages_do_not_panic() {
+        let mut p = [0xFFu8; BLCKSZ];
+        assert!(!add_item(&mut p, 1, &[1; 10]));
+        assert!(!repair_fragmentation(&mut p));
+        let _ = tuple(&p, 1);
+        let _ = tuple(&p, 9999);
+        truncate_line_pointers(&mut p);
+        let mut p = [0u8; BLCKSZ];
+        let _ = tuple(&p, 1);
+        assert!(!add_item(&mut p, 1, &[1; 10]), "uninitialized page");
+    }
+}
