@@ -84,7 +84,7 @@ mod tests {
             "{redo}"
         );
         assert!(redo.contains("'0.1'::double precision"), "{redo}");
-        assert!(redo.contains("'\\x00ff'::bytea"), "{redo}");
+        assert!(redo.contains(r"E'\\x00ff'::pg_catalog.bytea"), "{redo}");
         // Replay into an empty copy under other settings gives identical values.
         Spi::run("SET timezone = 'America/Anchorage'; SET datestyle = 'Postgres, MDY'").unwrap();
         Spi::run("CREATE TABLE vals_before AS SELECT * FROM vals; DELETE FROM vals").unwrap();

@@ -12,3 +12,9 @@ SELECT item, status, database = current_database() AS this_db, schema, relation,
 FROM xlogminer_contents();
 -- The same with the aborted delete.
 SELECT op, status, redo_sql FROM xlogminer_contents(include_uncommitted => true);
+-- Selection by commit time, transaction and table.
+SELECT count(*) AS last_hour FROM xlogminer_contents(start_time => now() - interval '1 hour', relations => '{first_orders}');
+SELECT count(*) AS future FROM xlogminer_contents(start_time => now() + interval '1 hour');
+SELECT count(*) AS until_long_ago FROM xlogminer_contents(end_time => now() - interval '1 day');
+SELECT op, redo_sql FROM xlogminer_contents(xid => (SELECT xid FROM xlogminer_contents() WHERE op = 'UPDATE'));
+SELECT count(*) AS other_table FROM xlogminer_contents(relations => '{pg_class}');
