@@ -219,18 +219,9 @@ fn heap(rec: &Record<'_>, store: &mut PageStore) -> Result<Vec<HeapChange>> {
             if restore(rec, b0, store)? {
                 ch.new_tuple = page_tuple(store, key(b0), offnum, lsn)?;
             } else {
-                let t = rec.block_data(0).and_then(|d| {
-                    let h = d.get(..SIZE_OF_HEAP_HEADER)?;
-                    Some(build_tuple(
-                        u16::from_le_bytes([h[0], h[1]]),
-                        u16::from_le_bytes([h[2], h[3]]),
-                        h[4],
-                        &d[SIZE_OF_HEAP_HEADER..],
-                        rec.xid(),
-                        0,
-                        (b0.blkno, offnum),
-                    ))
-                });
+                let t = rec
+                    .block_data(0)
+                    .and_then(|d| from_logged(d, rec.xid(), 0, (b0.blkno, offnum)));
                 add_to_page(store, b0, init, offnum, t.as_deref(), lsn)?;
                 ch.new_tuple = t;
             }
@@ -314,16 +305,20 @@ fn inplace(p: &mut PageBuf, offnum: u16, new: &[u8]) -> bool {
 /// A whole old tuple logged in the main data (REPLICA IDENTITY FULL at
 /// wal_level = logical): `xl_heap_header` then the tuple from byte 23.
 fn logged_old_tuple(rest: Option<&[u8]>, xid: u32) -> Option<Vec<u8>> {
-    let d = rest?;
+    from_logged(rest?, 0, xid, (0, 0))
+}
+
+/// A tuple from `xl_heap_header` followed by the tuple's bytes from 23 on.
+fn from_logged(d: &[u8], xmin: u32, xmax: u32, tid: (u32, u16)) -> Option<Vec<u8>> {
     let h = d.get(..SIZE_OF_HEAP_HEADER)?;
     Some(build_tuple(
         u16::from_le_bytes([h[0], h[1]]),
         u16::from_le_bytes([h[2], h[3]]),
         h[4],
         &d[SIZE_OF_HEAP_HEADER..],
-        0,
-        xid,
-        (0, 0),
+        xmin,
+        xmax,
+        tid,
     ))
 }
 
