@@ -17,7 +17,7 @@ use waldecode::track::{self, ChangeKind, HeapChange, PageStore};
 use waldecode::{Lsn, RelFileLocator};
 
 use crate::catalog::LiveCatalog;
-use crate::render::{with_fixed_settings, Renderer};
+use crate::render::{needs_fixed_settings, with_fixed_settings, Renderer};
 use crate::types::{PgLsn, PgName};
 use crate::wal::WalScan;
 
@@ -256,13 +256,14 @@ impl Miner {
         let datums =
             deform(tuple, &layouts).map_err(|e| format!("could not decode the row: {e}"))?;
         let renderer = &mut self.renderer;
-        Ok(with_fixed_settings(|| {
+        let mut render = || {
             rel.atts
                 .iter()
                 .zip(datums.iter().chain(std::iter::repeat(&Datum::Missing)))
                 .map(|(att, d)| if att.dropped() { Value::Null } else { renderer.value(att, d) })
                 .collect()
-        }))
+        };
+        Ok(if needs_fixed_settings(&rel.atts) { with_fixed_settings(render) } else { render() })
     }
 }
 

@@ -23,6 +23,21 @@ const FIXED_SETTINGS: [(&str, &str); 5] = [
 
 const CASHOID: u32 = 790;
 
+/// Types whose text form does not depend on any setting and reads back to
+/// the identical value: rows made only of these are rendered without
+/// switching settings, which is most of the per-row cost otherwise.
+/// (bytea: both output formats read back the same; money is rendered
+/// from its integer.)
+const SETTING_FREE_TYPES: [u32; 21] = [
+    16, 17, 18, 19, 20, 21, 23, 25, 26, 114, 650, 790, 829, 869, 1042, 1043, 1560, 1562, 1700,
+    2950, 3802,
+];
+
+/// Whether rendering `atts` needs the fixed output settings.
+pub fn needs_fixed_settings(atts: &[AttInfo]) -> bool {
+    atts.iter().any(|a| a.written() && !SETTING_FREE_TYPES.contains(&a.typid))
+}
+
 struct TypeOut {
     output_fn: pg_sys::Oid,
     sql: String,

@@ -18,3 +18,14 @@ SELECT count(*) AS future FROM xlogminer_contents(start_time => now() + interval
 SELECT count(*) AS until_long_ago FROM xlogminer_contents(end_time => now() - interval '1 day');
 SELECT op, redo_sql FROM xlogminer_contents(xid => (SELECT xid FROM xlogminer_contents() WHERE op = 'UPDATE'));
 SELECT count(*) AS other_table FROM xlogminer_contents(relations => '{pg_class}');
+-- Rows of a table dropped since, and of one rewritten since, are returned
+-- without SQL and say why.
+CREATE TABLE gone_t (i int);
+INSERT INTO gone_t VALUES (1);
+DROP TABLE gone_t;
+CREATE TABLE rewritten_t (i int);
+INSERT INTO rewritten_t VALUES (2);
+VACUUM FULL rewritten_t;
+SELECT op, schema, relation, redo_sql, complete,
+       regexp_replace(info, '[0-9]+/[0-9]+/[0-9]+', 'S/D/R') AS info
+FROM xlogminer_contents() WHERE NOT complete;

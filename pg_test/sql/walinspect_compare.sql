@@ -115,3 +115,11 @@ SELECT count(*) AS differing_rmgr_stats FROM (
   UNION ALL
   (SELECT * FROM pg_get_wal_stats(:'start_lsn', :'end_lsn') EXCEPT SELECT * FROM xlogminer_stats(:'start_lsn', :'end_lsn'))
 ) d;
+
+-- A long scan stops on cancel (here a statement timeout) instead of
+-- running to its end: every function checks for interrupts per record.
+SET statement_timeout = '100ms';
+SELECT count(*) FROM xlogminer_records(:'start_lsn', :'end_lsn');
+SELECT count(*) FROM xlogminer_stats(:'start_lsn', :'end_lsn');
+SELECT count(*) FROM xlogminer_contents(:'start_lsn', :'end_lsn');
+RESET statement_timeout;
