@@ -148,6 +148,19 @@ CREATE TABLE mined AS
   FROM xlogminer_contents(:'start_lsn', :'end_lsn')
   WHERE relation IN ('weird"name', 'nokey', 'later', 'kv');
 RESET ALL;
+-- Mined again under the default settings and with the smallest page cache
+-- (pages spill to disk): the same statements, to the byte.
+SET xlogminer.page_cache_size = '1MB';
+SELECT count(*) AS differing_statements FROM (
+  (SELECT lsn, item, redo_sql, undo_sql FROM xlogminer_contents(:'start_lsn', :'end_lsn')
+   WHERE relation IN ('weird"name', 'nokey', 'later', 'kv')
+   EXCEPT ALL SELECT lsn, item, redo_sql, undo_sql FROM mined)
+  UNION ALL
+  (SELECT lsn, item, redo_sql, undo_sql FROM mined
+   EXCEPT ALL SELECT lsn, item, redo_sql, undo_sql FROM xlogminer_contents(:'start_lsn', :'end_lsn')
+   WHERE relation IN ('weird"name', 'nokey', 'later', 'kv'))
+) d;
+RESET xlogminer.page_cache_size;
 SELECT relation, op, count(*), bool_and(complete) AS all_complete
 FROM mined GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT relation, op, info FROM mined WHERE NOT complete ORDER BY lsn, item;
