@@ -26,8 +26,8 @@ fn xlogminer_records(
         name!(end_lsn, PgLsn),
         name!(prev_lsn, PgLsn),
         name!(xid, Xid),
-        name!(resource_manager, String),
-        name!(record_type, String),
+        name!(resource_manager, &'static str),
+        name!(record_type, &'static str),
         name!(record_length, i32),
         name!(main_data_length, i32),
         name!(fpi_length, i32),
@@ -38,17 +38,17 @@ fn xlogminer_records(
     let mut scan = WalScan::open(start_lsn, end_lsn, wal_dir);
     TableIterator::new(std::iter::from_fn(move || {
         let rec = scan.next()?;
-        let mut description = String::new();
+        let mut description = String::with_capacity(128);
         describe::description(&rec, &mut description);
-        let mut block_ref = String::new();
+        let mut block_ref = String::with_capacity(64 * rec.blocks().len());
         describe::block_refs(&rec, &mut block_ref);
         Some((
             PgLsn(rec.lsn().0),
             PgLsn(rec.end_lsn().0),
             PgLsn(rec.prev_lsn().0),
             Xid(rec.xid()),
-            describe::rmgr_name(rec.rmid()),
-            describe::record_type(&rec),
+            interned(describe::rmgr_name(rec.rmid())),
+            interned(describe::record_type(&rec)),
             rec.total_len() as i32,
             rec.main_data().len() as i32,
             rec.fpi_len() as i32,
@@ -56,4 +56,21 @@ fn xlogminer_records(
             block_ref,
         ))
     }))
+}
+
+/// A `'static` copy of a name: built-in names already are; the few others
+/// (custom resource managers, unknown record types) are kept once per
+/// backend, so no row allocates for them.
+fn interned(s: std::borrow::Cow<'static, str>) -> &'static str {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static NAMES: RefCell<HashMap<String, &'static str>> = RefCell::new(HashMap::new());
+    }
+    match s {
+        std::borrow::Cow::Borrowed(b) => b,
+        std::borrow::Cow::Owned(o) => NAMES.with(|n| {
+            *n.borrow_mut().entry(o.clone()).or_insert_with(|| Box::leak(o.into_boxed_str()))
+        }),
+    }
 }

@@ -2,6 +2,7 @@
 //! (`XLogRecGetBlockRefInfo` in xlogdesc.c, detailed, not pretty) and the
 //! record-type name with PostgreSQL's fallback for unknown types.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::image::Compression;
@@ -19,6 +20,24 @@ pub fn fork_name(fork: u8) -> &'static str {
     }
 }
 
+/// Appends `v` in decimal; this runs for every block of every record, where
+/// `write!` costs more than the rest of the line.
+fn push_u32(out: &mut String, mut v: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
+}
+
 /// Appends the block references of `rec` the way pg_walinspect shows them.
 pub fn block_refs(rec: &Record<'_>, out: &mut String) {
     for b in rec.blocks() {
@@ -27,16 +46,18 @@ pub fn block_refs(rec: &Record<'_>, out: &mut String) {
         if b.id > 0 {
             out.push(' ');
         }
-        let _ = write!(
-            out,
-            "blkref #{}: rel {}/{}/{} fork {} blk {}",
-            b.id,
-            b.locator.spc,
-            b.locator.db,
-            b.locator.rel,
-            fork_name(b.fork),
-            b.blkno
-        );
+        out.push_str("blkref #");
+        push_u32(out, u32::from(b.id));
+        out.push_str(": rel ");
+        push_u32(out, b.locator.spc);
+        out.push('/');
+        push_u32(out, b.locator.db);
+        out.push('/');
+        push_u32(out, b.locator.rel);
+        out.push_str(" fork ");
+        out.push_str(fork_name(b.fork));
+        out.push_str(" blk ");
+        push_u32(out, b.blkno);
         if let Some(img) = &b.image {
             let apply = if img.apply { "" } else { " for WAL verification" };
             let _ = write!(
@@ -60,23 +81,23 @@ pub fn block_refs(rec: &Record<'_>, out: &mut String) {
 
 /// The record type as `rm_identify` names it, or `UNKNOWN (%x)` as
 /// pg_walinspect prints when it has none.
-pub fn record_type(rec: &Record<'_>) -> String {
+pub fn record_type(rec: &Record<'_>) -> Cow<'static, str> {
     record_type_of(rec.version(), rec.rmid(), rec.info())
 }
 
 /// [`record_type`] from its parts.
-pub fn record_type_of(version: crate::PgVersion, rmid: u8, info: u8) -> String {
+pub fn record_type_of(version: crate::PgVersion, rmid: u8, info: u8) -> Cow<'static, str> {
     match rmgr::identify(version, rmid, info) {
-        Some(s) => s.to_string(),
-        None => format!("UNKNOWN ({:x})", info & !crate::record::XLR_INFO_MASK),
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(format!("UNKNOWN ({:x})", info & !crate::record::XLR_INFO_MASK)),
     }
 }
 
 /// The resource manager's name; custom ones as `custom###` like PostgreSQL.
-pub fn rmgr_name(rmid: u8) -> String {
+pub fn rmgr_name(rmid: u8) -> Cow<'static, str> {
     match rmgr::rmgr_name(rmid) {
-        Some(s) => s.to_string(),
-        None => format!("custom{rmid:03}"),
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(format!("custom{rmid:03}")),
     }
 }
 
@@ -127,6 +148,12 @@ mod tests {
         );
         assert_eq!(rec.fpi_len(), 8000);
         assert_eq!(rmgr_name(200), "custom200");
+        let mut n = String::new();
+        for v in [0, 7, 10, 4_294_967_295] {
+            push_u32(&mut n, v);
+            n.push(',');
+        }
+        assert_eq!(n, "0,7,10,4294967295,");
         // Without block 0 the text starts with a space, as PostgreSQL's does.
         let blocks = [TBlock { id: 1, rel: Some(rel), blkno: 9, ..Default::default() }];
         let lsn = w.append(record(10, 0, 1, &blocks, &[0; 3]));

@@ -119,7 +119,7 @@ impl WalStats {
                     out.push(row(format!("{name}/{ty}"), c));
                 }
             } else {
-                out.push(row(name, &self.rmgr[usize::from(rmid)]));
+                out.push(row(name.into_owned(), &self.rmgr[usize::from(rmid)]));
             }
         }
         out
