@@ -18,6 +18,12 @@ SELECT count(*) AS future FROM xlogminer_contents(start_time => now() + interval
 SELECT count(*) AS until_long_ago FROM xlogminer_contents(end_time => now() - interval '1 day');
 SELECT op, redo_sql FROM xlogminer_contents(xid => (SELECT xid FROM xlogminer_contents() WHERE op = 'UPDATE'));
 SELECT count(*) AS other_table FROM xlogminer_contents(relations => '{pg_class}');
+-- The same from a copy of the WAL in another directory (forensics on
+-- segments copied from elsewhere).
+SELECT count(*) FROM test_run(format('rm -rf %1$s && mkdir -p %1$s && cp %2$s/pg_wal/0* %1$s/',
+  test_scratch(), current_setting('data_directory')));
+SELECT op, redo_sql FROM xlogminer_contents(wal_dir => test_scratch(), relations => '{first_orders}');
+SELECT count(*) FROM test_run(format('rm -rf %s', test_scratch()));
 -- Rows of a table dropped since, and of one rewritten since, are returned
 -- without SQL and say why.
 CREATE TABLE gone_t (i int);
