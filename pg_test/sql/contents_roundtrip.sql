@@ -62,6 +62,11 @@ UPDATE "My Schema"."weird""name" SET num = 'Infinity', iv = '-1 days +02:03:04' 
 UPDATE "My Schema"."weird""name" SET tstz = 'epoch' WHERE id = 3;
 DELETE FROM "My Schema"."weird""name" WHERE id = 2;
 
+-- From here on full-page images are LZ4-compressed, later zstd: new row
+-- versions are read from those images, so they must decompress exactly.
+SET wal_compression = 'lz4';
+CHECKPOINT;
+
 -- Duplicates without a key: one of the identical rows changes, one goes.
 UPDATE nokey SET b = 'changed' WHERE ctid = (SELECT ctid FROM nokey WHERE a = 1 AND c = 1.00 AND c::text = '1.00');
 DELETE FROM nokey WHERE ctid = (SELECT min(ctid) FROM nokey WHERE a = 1);
@@ -85,6 +90,9 @@ INSERT INTO kv VALUES (5000, 'no conflict') ON CONFLICT DO NOTHING;
 UPDATE kv SET k = k + 10000 WHERE k BETWEEN 10 AND 12;
 UPDATE kv SET n = n + 1 WHERE k BETWEEN 20 AND 40;
 UPDATE kv SET v = repeat('w', 300) WHERE k BETWEEN 41 AND 45;
+
+SET wal_compression = 'zstd';
+CHECKPOINT;
 
 -- ctids reused after VACUUM.
 DELETE FROM kv WHERE k BETWEEN 100 AND 150;
@@ -131,7 +139,12 @@ SELECT dblink_exec('s1', 'COMMIT');
 SELECT dblink_disconnect('s1');
 SELECT dblink_disconnect('s2');
 
+RESET wal_compression;
 SELECT pg_current_wal_flush_lsn() AS end_lsn \gset
+-- LZ4 and zstd images are in the range (pglz ones are in walinspect_compare's).
+SELECT count(*) FILTER (WHERE block_ref LIKE '%method: lz4%') > 0 AS lz4,
+       count(*) FILTER (WHERE block_ref LIKE '%method: zstd%') > 0 AS zstd
+FROM xlogminer_records(:'start_lsn', :'end_lsn');
 CREATE TABLE snap_weird_after AS SELECT * FROM "My Schema"."weird""name";
 CREATE TABLE snap_nokey_after AS SELECT * FROM nokey;
 CREATE TABLE snap_later_after AS SELECT * FROM later;
