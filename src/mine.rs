@@ -26,12 +26,12 @@ pub type ContentsRow = (
     PgLsn,
     i32,
     crate::types::Xid,
-    String,
+    &'static str,
     Option<TimestampWithTimeZone>,
     PgName,
     Option<PgName>,
     Option<PgName>,
-    String,
+    &'static str,
     Option<String>,
     Option<String>,
     Option<pg_sys::ItemPointerData>,
@@ -70,7 +70,9 @@ pub struct Miner {
     store: PageStore,
     queue: VecDeque<ContentsRow>,
     filters: Filters,
-    database: String,
+    database: Rc<str>,
+    /// Schema and table names as shared strings, per table OID.
+    names: std::collections::HashMap<u32, (Rc<str>, Rc<str>)>,
 }
 
 impl Miner {
@@ -130,7 +132,8 @@ impl Miner {
             store: PageStore::new(crate::page_cache_bytes()),
             queue: VecDeque::new(),
             filters,
-            database,
+            database: Rc::from(database),
+            names: std::collections::HashMap::new(),
         }
     }
 
@@ -201,6 +204,12 @@ impl Miner {
             },
         };
         let complete = redo_sql.is_some();
+        let names = rel.as_ref().map(|r| {
+            self.names
+                .entry(r.oid)
+                .or_insert_with(|| (Rc::from(r.schema.as_str()), Rc::from(r.name.as_str())))
+                .clone()
+        });
         let tid = |t: Option<(u32, u16)>| {
             t.map(|(b, o)| {
                 let mut ip = pg_sys::ItemPointerData::default();
@@ -214,12 +223,12 @@ impl Miner {
             PgLsn(lsn.0),
             ch.item as i32,
             crate::types::Xid(top),
-            status.as_str().to_string(),
+            status.as_str(),
             commit_time.and_then(|t| TimestampWithTimeZone::try_from(t).ok()),
             PgName(self.database.clone()),
-            rel.as_ref().map(|r| PgName(r.schema.clone())),
-            rel.as_ref().map(|r| PgName(r.name.clone())),
-            op.as_str().to_string(),
+            names.as_ref().map(|n| PgName(n.0.clone())),
+            names.as_ref().map(|n| PgName(n.1.clone())),
+            op.as_str(),
             redo_sql,
             undo_sql,
             tid(ch.old_tid),

@@ -165,13 +165,25 @@ impl Renderer {
             ));
         }
         let t = self.type_out(att.typid, att.typmod);
-        let out_fn = t.output_fn;
-        let sql = t.sql.clone();
         // SAFETY: the datum is of the column's type (built from the stored
         // bytes); the output function returns a palloc'd C string.
-        let text = unsafe { pg_sys::OidOutputFunctionCall(out_fn, datum) };
-        // SAFETY: quote_literal_cstr returns a palloc'd C string.
-        let quoted = cstr_owned(unsafe { pg_sys::quote_literal_cstr(text) });
-        Value::Lit(format!("{quoted}::{sql}"))
+        let text = unsafe { pg_sys::OidOutputFunctionCall(t.output_fn, datum) };
+        // SAFETY: quote_literal_cstr returns a palloc'd C string, freed
+        // here with the output text: rows stream, and memory must not grow
+        // with them until the call ends.
+        let quoted = unsafe {
+            let q = pg_sys::quote_literal_cstr(text);
+            pg_sys::pfree(text.cast());
+            q
+        };
+        // SAFETY: NUL-terminated, from quote_literal_cstr.
+        let q = unsafe { CStr::from_ptr(quoted) }.to_bytes();
+        let mut lit = String::with_capacity(q.len() + 2 + t.sql.len());
+        lit.push_str(&String::from_utf8_lossy(q));
+        // SAFETY: allocated by quote_literal_cstr above.
+        unsafe { pg_sys::pfree(quoted.cast()) };
+        lit.push_str("::");
+        lit.push_str(&t.sql);
+        Value::Lit(lit)
     }
 }

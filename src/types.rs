@@ -76,7 +76,7 @@ unsafe impl<'fcx> ArgAbi<'fcx> for PgLsn {
 /// A `name` value (63 bytes at most; longer input is cut at a character
 /// boundary, as the server does).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PgName(pub String);
+pub struct PgName(pub std::rc::Rc<str>);
 
 impl_sql_translatable!(PgName, "name");
 
