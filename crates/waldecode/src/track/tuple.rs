@@ -187,7 +187,7 @@ mod tests {
             t.push(b);
         }
         t[20..22].copy_from_slice(&infomask.to_le_bytes());
-        while t.len() % 8 != 0 {
+        while !t.len().is_multiple_of(8) {
             t.push(0);
         }
         t[22] = t.len() as u8;
