@@ -84,12 +84,13 @@ impl Miner {
     ) -> Miner {
         let by_time =
             start.is_none() && (filters.start_time.is_some() || filters.end_time.is_some());
-        let range = WalScan::open(start, end, wal_dir);
+        // The scan that resolved the range is already positioned at its
+        // start: it serves as the first pass.
+        let mut range = WalScan::open(start, end, wal_dir);
         // Pass 1: transaction outcomes over the whole range.
         let mut xacts = XactTable::default();
         let mut killed = HashSet::new();
-        let mut pass1 = range.reopen(range.start, range.end);
-        while let Some(rec) = pass1.next() {
+        while let Some(rec) = range.next() {
             xacts.observe(&rec);
             if rec.rmid() == RM_HEAP_ID && rec.info() & 0x70 == XLOG_HEAP_DELETE {
                 let md = rec.main_data();
@@ -101,7 +102,6 @@ impl Miner {
                 }
             }
         }
-        drop(pass1);
         let row_start = if by_time {
             xacts
                 .first_lsn_committed_between(filters.start_time, filters.end_time)
