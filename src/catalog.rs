@@ -8,8 +8,8 @@ use std::ffi::CStr;
 use std::rc::Rc;
 
 use pgrx::pg_sys;
+use waldecode::heap::tuple::AttrDesc;
 use waldecode::mine::catalog::{AttInfo, Catalog, RelInfo, RelLookup};
-use waldecode::track::tuple::AttrDesc;
 use waldecode::{Lsn, RelFileLocator};
 
 /// First OID assigned to user objects (`FirstNormalObjectId`).

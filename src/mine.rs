@@ -9,11 +9,11 @@ use std::rc::Rc;
 
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::pg_sys;
+use waldecode::heap::tuple::{deform, Datum};
+use waldecode::heap::{self as track, ChangeKind, HeapChange, PageStore};
 use waldecode::mine::catalog::{Catalog, RelInfo, RelLookup};
 use waldecode::mine::sql::{statements, Op, Value};
 use waldecode::mine::xacts::{Status, XactTable};
-use waldecode::track::tuple::{deform, Datum};
-use waldecode::track::{self, ChangeKind, HeapChange, PageStore};
 use waldecode::{Lsn, RelFileLocator};
 
 use crate::catalog::LiveCatalog;

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 
 use pgrx::pg_sys;
+use waldecode::heap::tuple::Datum;
 use waldecode::mine::catalog::AttInfo;
 use waldecode::mine::sql::Value;
-use waldecode::track::tuple::Datum;
 
 /// Output settings under which every literal is rendered.
 const FIXED_SETTINGS: [(&str, &str); 5] = [

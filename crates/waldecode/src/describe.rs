@@ -6,7 +6,8 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::image::Compression;
-use crate::record::{Record, BLCKSZ};
+use crate::layout::BLCKSZ;
+use crate::record::Record;
 use crate::rmgr;
 
 /// Fork names as `forkNames[]` (relpath.c).
@@ -72,7 +73,7 @@ pub fn block_refs(rec: &Record<'_>, out: &mut String) {
                 Compression::Zstd => Some("zstd"),
             };
             if let Some(method) = method {
-                let saved = BLCKSZ as i64 - i64::from(img.hole_length) - img.bytes.len() as i64;
+                let saved = BLCKSZ as i64 - i64::from(img.hole_length) - img.stored_len() as i64;
                 let _ = write!(out, ", compression saved: {saved}, method: {method}");
             }
         }
@@ -111,8 +112,9 @@ pub fn description(rec: &Record<'_>, out: &mut String) {
         main_data: rec.main_data(),
         block0_has_image: block0.is_some_and(|b| b.has_image()),
         block0_data: rec.block_data(0),
+        origin: rec.origin().unwrap_or(0),
     };
-    rmgr::describe_with_origin(&input, rec.origin().unwrap_or(0), out);
+    rmgr::describe(&input, out);
 }
 
 #[cfg(test)]

@@ -48,6 +48,25 @@ impl WalError {
     pub(crate) fn corrupt(lsn: Lsn, reason: impl Into<String>) -> WalError {
         WalError::Corrupt { lsn, reason: reason.into() }
     }
+
+    /// A record whose headers run past its end, in `DecodeXLogRecord`'s
+    /// words.
+    pub(crate) fn invalid_length(lsn: Lsn) -> WalError {
+        WalError::corrupt(lsn, format!("record with invalid length at {lsn}"))
+    }
+}
+
+/// Turns a bounds-checked read that came up short into the error of the
+/// record being decoded.
+pub(crate) trait OrShort<T> {
+    fn or_short(self, lsn: Lsn) -> Result<T>;
+}
+
+impl<T> OrShort<T> for Option<T> {
+    #[inline]
+    fn or_short(self, lsn: Lsn) -> Result<T> {
+        self.ok_or_else(|| WalError::invalid_length(lsn))
+    }
 }
 
 pub type Result<T, E = WalError> = std::result::Result<T, E>;

@@ -1,8 +1,15 @@
-//! Full-page images: the `bimg_info` flags of each version and
-//! `RestoreBlockImage` (xlogreader.c) — decompression (pglz, LZ4, zstd) and
-//! re-inserting the "hole" of zeros the writer left out.
+//! Full-page images: their header in a block reference
+//! (`XLogRecordBlockImageHeader`, `XLogRecordBlockCompressHeader`) with the
+//! checks `DecodeXLogRecord` makes of it, the `bimg_info` flags of each
+//! version, and `RestoreBlockImage` (xlogreader.c) — decompression (pglz,
+//! LZ4, zstd) and re-inserting the "hole" of zeros the writer left out.
 
-use crate::record::{ImageInfo, BLCKSZ};
+use std::ops::Range;
+
+use crate::bytes::Cursor;
+use crate::error::{OrShort, Result, WalError};
+use crate::layout::BLCKSZ;
+use crate::lsn::Lsn;
 use crate::version::PgVersion;
 
 /// How an image is compressed.
@@ -45,6 +52,82 @@ impl ImageFlags {
         } else {
             Compression::None
         }
+    }
+}
+
+/// A full-page image's header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageInfo {
+    /// Bytes of the stored image inside the record.
+    pub bytes: Range<usize>,
+    pub hole_offset: u16,
+    pub hole_length: u16,
+    pub bimg_info: u8,
+    pub apply: bool,
+    pub compression: Compression,
+}
+
+impl ImageInfo {
+    /// Reads an image header at `cur` and checks it as `DecodeXLogRecord`
+    /// does. `bytes` is left empty for the caller to place, but its length
+    /// is the stored image's: `bytes.end` holds `bimg_len`.
+    pub fn parse_header(cur: &mut Cursor<'_>, version: PgVersion, lsn: Lsn) -> Result<ImageInfo> {
+        let bimg_len = cur.u16().or_short(lsn)?;
+        let hole_offset = cur.u16().or_short(lsn)?;
+        let bimg_info = cur.u8().or_short(lsn)?;
+        let flags = ImageFlags::for_version(version);
+        let compression = flags.compression(bimg_info);
+        let has_hole = bimg_info & flags.has_hole != 0;
+        let compressed = compression != Compression::None;
+        let hole_length = if compressed {
+            if has_hole {
+                cur.u16().or_short(lsn)?
+            } else {
+                0
+            }
+        } else {
+            // A stored length above BLCKSZ makes this wrap, as in C; the
+            // checks below then reject the image.
+            (BLCKSZ as u16).wrapping_sub(bimg_len)
+        };
+        let bad = |what: String| Err(WalError::corrupt(lsn, format!("{what} at {lsn}")));
+        let full = usize::from(bimg_len) == BLCKSZ;
+        if has_hole && (hole_offset == 0 || hole_length == 0 || full) {
+            return bad(format!(
+                "BKPIMAGE_HAS_HOLE set, but hole offset {hole_offset} length {hole_length} block image length {bimg_len}"
+            ));
+        }
+        if !has_hole && (hole_offset != 0 || hole_length != 0) {
+            return bad(format!(
+                "BKPIMAGE_HAS_HOLE not set, but hole offset {hole_offset} length {hole_length}"
+            ));
+        }
+        if compressed && full {
+            return bad(format!("BKPIMAGE_COMPRESSED set, but block image length {bimg_len}"));
+        }
+        if !has_hole && !compressed && !full {
+            return bad(format!(
+                "neither BKPIMAGE_HAS_HOLE nor BKPIMAGE_COMPRESSED set, but block image length is {bimg_len}"
+            ));
+        }
+        if usize::from(hole_offset) + usize::from(hole_length) > BLCKSZ {
+            return bad(format!(
+                "block image hole offset {hole_offset} length {hole_length} exceeds the page"
+            ));
+        }
+        Ok(ImageInfo {
+            bytes: 0..usize::from(bimg_len),
+            hole_offset,
+            hole_length,
+            bimg_info,
+            apply: bimg_info & flags.apply != 0,
+            compression,
+        })
+    }
+
+    /// Stored (possibly compressed) length, `bimg_len`.
+    pub fn stored_len(&self) -> usize {
+        self.bytes.len()
     }
 }
 

@@ -5,8 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Size of a WAL page (`XLOG_BLCKSZ`); every supported build uses 8 kB.
-pub const XLOG_BLCKSZ: u32 = 8192;
+use crate::layout::{MAXIMUM_ALIGNOF, XLOG_BLCKSZ};
 
 /// A position in the WAL stream (`XLogRecPtr`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -27,7 +26,7 @@ impl Lsn {
 
     /// Offset of this position inside its page.
     pub fn page_offset(self) -> u32 {
-        (self.0 % u64::from(XLOG_BLCKSZ)) as u32
+        (self.0 % XLOG_BLCKSZ as u64) as u32
     }
 
     /// Start of the page holding this position.
@@ -42,7 +41,8 @@ impl Lsn {
 
     /// Rounds up to a multiple of 8 (`MAXALIGN`), where records start.
     pub fn maxalign(self) -> Lsn {
-        Lsn(self.0.saturating_add(7) & !7)
+        let mask = MAXIMUM_ALIGNOF as u64 - 1;
+        Lsn(self.0.saturating_add(mask) & !mask)
     }
 
     pub fn is_valid(self) -> bool {

@@ -3,7 +3,8 @@
 //! `XLogReaderValidatePageHeader` (xlogreader.c).
 
 use crate::bytes::{u16_at, u32_at, u64_at};
-use crate::lsn::{Lsn, XLOG_BLCKSZ};
+use crate::layout::XLOG_BLCKSZ;
+use crate::lsn::Lsn;
 use crate::version::PgVersion;
 
 pub const SIZE_OF_SHORT_PHD: usize = 24;
@@ -135,7 +136,7 @@ impl PageHeader {
                         l.seg_size
                     )));
                 }
-                if l.xlog_blcksz != XLOG_BLCKSZ {
+                if l.xlog_blcksz as usize != XLOG_BLCKSZ {
                     return Err(PageProblem::Corrupt(format!(
                         "WAL file is from a different database system at {at}: \
                          incorrect XLOG_BLCKSZ {} in page header",
@@ -178,7 +179,7 @@ pub(crate) mod tests {
         if let Some((sysid, seg)) = long {
             page[24..32].copy_from_slice(&sysid.to_le_bytes());
             page[32..36].copy_from_slice(&seg.to_le_bytes());
-            page[36..40].copy_from_slice(&XLOG_BLCKSZ.to_le_bytes());
+            page[36..40].copy_from_slice(&(XLOG_BLCKSZ as u32).to_le_bytes());
         }
     }
 

@@ -6,12 +6,15 @@
 use std::ops::Range;
 
 use crate::bytes::{u32_at, u64_at, Cursor};
-use crate::error::{Result, WalError};
-use crate::image;
+use crate::error::{OrShort, Result, WalError};
+use crate::image::{self, ImageInfo};
+use crate::layout::RelFileLocator;
 use crate::lsn::Lsn;
 use crate::version::PgVersion;
 
 pub const SIZE_OF_XLOG_RECORD: usize = 24;
+/// Offset of `xl_crc`: the CRC covers the header up to here.
+pub const XL_CRC_OFFSET: usize = 20;
 /// Largest block id a record may reference (`XLR_MAX_BLOCK_ID`).
 pub const XLR_MAX_BLOCK_ID: u8 = 32;
 const XLR_BLOCK_ID_DATA_SHORT: u8 = 255;
@@ -19,7 +22,8 @@ const XLR_BLOCK_ID_DATA_LONG: u8 = 254;
 const XLR_BLOCK_ID_ORIGIN: u8 = 253;
 const XLR_BLOCK_ID_TOPLEVEL_XID: u8 = 252;
 
-/// Low nibble of `xl_info`, owned by the WAL machinery itself.
+/// Low nibble of `xl_info`, owned by the WAL machinery itself; the high
+/// nibble is the resource manager's.
 pub const XLR_INFO_MASK: u8 = 0x0F;
 pub const XLR_SPECIAL_REL_UPDATE: u8 = 0x01;
 pub const XLR_CHECK_CONSISTENCY: u8 = 0x02;
@@ -30,19 +34,8 @@ pub const BKPBLOCK_HAS_DATA: u8 = 0x20;
 pub const BKPBLOCK_WILL_INIT: u8 = 0x40;
 pub const BKPBLOCK_SAME_REL: u8 = 0x80;
 
-/// Page size of relation data (`BLCKSZ`).
-pub const BLCKSZ: usize = 8192;
-
 /// `xl_tot_len` values above this are rejected (`XLogRecordMaxSize`, PG 16).
 pub const MAX_RECORD_SIZE: u32 = 1020 * 1024 * 1024;
-
-/// Identity of a relation's storage (`RelFileNode`, `RelFileLocator` in 16+).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct RelFileLocator {
-    pub spc: u32,
-    pub db: u32,
-    pub rel: u32,
-}
 
 /// The fixed record header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -67,19 +60,6 @@ impl RecordHeader {
             crc: u32_at(b, 20)?,
         })
     }
-}
-
-/// A full-page image's header (`XLogRecordBlockImageHeader` and, for
-/// compressed images with a hole, `XLogRecordBlockCompressHeader`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageInfo {
-    /// Bytes of the stored image inside the record.
-    pub bytes: Range<usize>,
-    pub hole_offset: u16,
-    pub hole_length: u16,
-    pub bimg_info: u8,
-    pub apply: bool,
-    pub compression: image::Compression,
 }
 
 /// One decoded block reference (`DecodedBkpBlock`).
@@ -111,7 +91,7 @@ impl BlockRef {
 
     /// Stored (possibly compressed) image length, `bimg_len`.
     pub fn image_len(&self) -> u32 {
-        self.image.as_ref().map_or(0, |i| i.bytes.len() as u32)
+        self.image.as_ref().map_or(0, |i| i.stored_len() as u32)
     }
 }
 
@@ -129,195 +109,132 @@ impl Decoded {
     /// Port of `DecodeXLogRecord`: splits `rec` (a whole, CRC-checked record)
     /// into block references and main data. `lsn` is only for messages.
     pub fn decode(&mut self, rec: &[u8], lsn: Lsn, version: PgVersion) -> Result<()> {
-        let short = || WalError::corrupt(lsn, format!("record with invalid length at {lsn}"));
-        let header = RecordHeader::parse(rec).ok_or_else(short)?;
-        let body = rec.get(..header.tot_len as usize).ok_or_else(short)?;
+        let header = RecordHeader::parse(rec).or_short(lsn)?;
+        let body = rec.get(..header.tot_len as usize).or_short(lsn)?;
         self.header = header;
         self.blocks.clear();
         self.main_data = 0..0;
         self.origin = None;
         self.toplevel_xid = None;
+        let mut cur = Cursor::at(body, SIZE_OF_XLOG_RECORD);
+        let (main_len, datatotal) = self.read_headers(&mut cur, lsn, version)?;
+        if cur.remaining() as u64 != datatotal {
+            return Err(WalError::invalid_length(lsn));
+        }
+        self.place_payloads(cur.pos(), main_len);
+        Ok(())
+    }
 
-        let mut cur = Cursor::new(body);
-        cur.bytes(SIZE_OF_XLOG_RECORD).ok_or_else(short)?;
-        let mut main_len: u64 = 0;
+    /// Reads the block headers, origin, top-level xid and main data length
+    /// up to where the payloads start. Returns the main data length and the
+    /// payload bytes the headers announce. Each block's `data` (and image
+    /// `bytes`) range holds only its length until [`Self::place_payloads`].
+    fn read_headers(
+        &mut self,
+        cur: &mut Cursor<'_>,
+        lsn: Lsn,
+        version: PgVersion,
+    ) -> Result<(usize, u64)> {
         let mut datatotal: u64 = 0;
-        let mut last_locator: Option<RelFileLocator> = None;
-        // Payload lengths in header order: (image length, data length) per block.
-        let mut payloads: Vec<(usize, usize)> = Vec::new();
         while cur.remaining() as u64 > datatotal {
-            let block_id = cur.u8().ok_or_else(short)?;
-            match block_id {
+            match cur.u8().or_short(lsn)? {
                 XLR_BLOCK_ID_DATA_SHORT => {
-                    main_len = u64::from(cur.u8().ok_or_else(short)?);
-                    datatotal += main_len;
-                    break;
+                    let n = usize::from(cur.u8().or_short(lsn)?);
+                    return Ok((n, datatotal + n as u64));
                 }
                 XLR_BLOCK_ID_DATA_LONG => {
-                    main_len = u64::from(cur.u32().ok_or_else(short)?);
-                    datatotal += main_len;
-                    break;
+                    let n = cur.u32().or_short(lsn)? as usize;
+                    return Ok((n, datatotal + n as u64));
                 }
-                XLR_BLOCK_ID_ORIGIN => self.origin = Some(cur.u16().ok_or_else(short)?),
-                XLR_BLOCK_ID_TOPLEVEL_XID => self.toplevel_xid = Some(cur.u32().ok_or_else(short)?),
+                XLR_BLOCK_ID_ORIGIN => self.origin = Some(cur.u16().or_short(lsn)?),
+                XLR_BLOCK_ID_TOPLEVEL_XID => self.toplevel_xid = Some(cur.u32().or_short(lsn)?),
                 id if id <= XLR_MAX_BLOCK_ID => {
-                    if self.blocks.last().is_some_and(|b| id <= b.id) {
-                        return Err(WalError::corrupt(
-                            lsn,
-                            format!("out-of-order block_id {id} at {lsn}"),
-                        ));
-                    }
-                    let fork_flags = cur.u8().ok_or_else(short)?;
-                    let data_len = cur.u16().ok_or_else(short)?;
-                    let has_data = fork_flags & BKPBLOCK_HAS_DATA != 0;
-                    if has_data && data_len == 0 {
-                        return Err(WalError::corrupt(
-                            lsn,
-                            format!("BKPBLOCK_HAS_DATA set, but no data included at {lsn}"),
-                        ));
-                    }
-                    if !has_data && data_len != 0 {
-                        return Err(WalError::corrupt(
-                            lsn,
-                            format!(
-                                "BKPBLOCK_HAS_DATA not set, but data length is {data_len} at {lsn}"
-                            ),
-                        ));
-                    }
-                    datatotal += u64::from(data_len);
-                    let mut image = None;
-                    let mut image_len = 0usize;
-                    if fork_flags & BKPBLOCK_HAS_IMAGE != 0 {
-                        let (info, len) = decode_image_header(&mut cur, version, lsn)?;
-                        image_len = len;
-                        datatotal += len as u64;
-                        image = Some(info);
-                    }
-                    let locator = if fork_flags & BKPBLOCK_SAME_REL == 0 {
-                        let l = RelFileLocator {
-                            spc: cur.u32().ok_or_else(short)?,
-                            db: cur.u32().ok_or_else(short)?,
-                            rel: cur.u32().ok_or_else(short)?,
-                        };
-                        last_locator = Some(l);
-                        l
-                    } else {
-                        last_locator.ok_or_else(|| {
-                            WalError::corrupt(
-                                lsn,
-                                format!("BKPBLOCK_SAME_REL set but no previous rel at {lsn}"),
-                            )
-                        })?
-                    };
-                    let blkno = cur.u32().ok_or_else(short)?;
-                    payloads.push((image_len, usize::from(data_len)));
-                    self.blocks.push(BlockRef {
-                        id,
-                        fork: fork_flags & BKPBLOCK_FORK_MASK,
-                        flags: fork_flags,
-                        locator,
-                        blkno,
-                        image,
-                        data: 0..0,
-                    });
+                    let b = self.read_block_header(id, cur, lsn, version)?;
+                    datatotal +=
+                        (b.data.len() + b.image.as_ref().map_or(0, ImageInfo::stored_len)) as u64;
+                    self.blocks.push(b);
                 }
                 id => {
                     return Err(WalError::corrupt(lsn, format!("invalid block_id {id} at {lsn}")))
                 }
             }
         }
-        if cur.remaining() as u64 != datatotal {
-            return Err(short());
-        }
-        // Payloads follow the headers: per block its image, then its data;
-        // the main data last.
-        let mut pos = cur.pos();
-        for (blk, (image_len, data_len)) in self.blocks.iter_mut().zip(payloads) {
-            if let Some(img) = blk.image.as_mut() {
-                img.bytes = pos..pos + image_len;
-                pos += image_len;
-            }
-            blk.data = pos..pos + data_len;
-            pos += data_len;
-        }
-        self.main_data = pos..pos + main_len as usize;
-        Ok(())
+        Ok((0, datatotal))
     }
-}
 
-/// Reads an image header and checks it as `DecodeXLogRecord` does. Returns
-/// the image description (range filled in later) and the stored length.
-fn decode_image_header(
-    cur: &mut Cursor<'_>,
-    version: PgVersion,
-    lsn: Lsn,
-) -> Result<(ImageInfo, usize)> {
-    let short = || WalError::corrupt(lsn, format!("record with invalid length at {lsn}"));
-    let bimg_len = cur.u16().ok_or_else(short)?;
-    let hole_offset = cur.u16().ok_or_else(short)?;
-    let bimg_info = cur.u8().ok_or_else(short)?;
-    let flags = image::ImageFlags::for_version(version);
-    let compression = flags.compression(bimg_info);
-    let has_hole = bimg_info & flags.has_hole != 0;
-    let compressed = compression != image::Compression::None;
-    let hole_length = if compressed {
-        if has_hole {
-            cur.u16().ok_or_else(short)?
-        } else {
-            0
+    /// One block header (`XLogRecordBlockHeader` and what follows it).
+    fn read_block_header(
+        &self,
+        id: u8,
+        cur: &mut Cursor<'_>,
+        lsn: Lsn,
+        version: PgVersion,
+    ) -> Result<BlockRef> {
+        if self.blocks.last().is_some_and(|b| id <= b.id) {
+            return Err(WalError::corrupt(lsn, format!("out-of-order block_id {id} at {lsn}")));
         }
-    } else {
-        // A stored length above BLCKSZ makes this wrap, as in C; the checks
-        // below then reject the image.
-        (BLCKSZ as u16).wrapping_sub(bimg_len)
-    };
-    if has_hole && (hole_offset == 0 || hole_length == 0 || usize::from(bimg_len) == BLCKSZ) {
-        return Err(WalError::corrupt(
-            lsn,
-            format!(
-                "BKPIMAGE_HAS_HOLE set, but hole offset {hole_offset} length {hole_length} block image length {bimg_len} at {lsn}"
-            ),
-        ));
+        let fork_flags = cur.u8().or_short(lsn)?;
+        let data_len = cur.u16().or_short(lsn)?;
+        let has_data = fork_flags & BKPBLOCK_HAS_DATA != 0;
+        if has_data && data_len == 0 {
+            return Err(WalError::corrupt(
+                lsn,
+                format!("BKPBLOCK_HAS_DATA set, but no data included at {lsn}"),
+            ));
+        }
+        if !has_data && data_len != 0 {
+            return Err(WalError::corrupt(
+                lsn,
+                format!("BKPBLOCK_HAS_DATA not set, but data length is {data_len} at {lsn}"),
+            ));
+        }
+        let image = if fork_flags & BKPBLOCK_HAS_IMAGE != 0 {
+            Some(ImageInfo::parse_header(cur, version, lsn)?)
+        } else {
+            None
+        };
+        let locator = if fork_flags & BKPBLOCK_SAME_REL == 0 {
+            RelFileLocator {
+                spc: cur.u32().or_short(lsn)?,
+                db: cur.u32().or_short(lsn)?,
+                rel: cur.u32().or_short(lsn)?,
+            }
+        } else {
+            self.blocks.last().map(|b| b.locator).ok_or_else(|| {
+                WalError::corrupt(
+                    lsn,
+                    format!("BKPBLOCK_SAME_REL set but no previous rel at {lsn}"),
+                )
+            })?
+        };
+        let blkno = cur.u32().or_short(lsn)?;
+        Ok(BlockRef {
+            id,
+            fork: fork_flags & BKPBLOCK_FORK_MASK,
+            flags: fork_flags,
+            locator,
+            blkno,
+            image,
+            data: 0..usize::from(data_len),
+        })
     }
-    if !has_hole && (hole_offset != 0 || hole_length != 0) {
-        return Err(WalError::corrupt(
-            lsn,
-            format!(
-                "BKPIMAGE_HAS_HOLE not set, but hole offset {hole_offset} length {hole_length} at {lsn}"
-            ),
-        ));
+
+    /// Turns each block's payload lengths into ranges of the record: the
+    /// payloads follow the headers, per block its image then its data, and
+    /// the main data comes last.
+    fn place_payloads(&mut self, mut pos: usize, main_len: usize) {
+        for blk in &mut self.blocks {
+            if let Some(img) = blk.image.as_mut() {
+                let n = img.stored_len();
+                img.bytes = pos..pos + n;
+                pos += n;
+            }
+            let n = blk.data.len();
+            blk.data = pos..pos + n;
+            pos += n;
+        }
+        self.main_data = pos..pos + main_len;
     }
-    if compressed && usize::from(bimg_len) == BLCKSZ {
-        return Err(WalError::corrupt(
-            lsn,
-            format!("BKPIMAGE_COMPRESSED set, but block image length {bimg_len} at {lsn}"),
-        ));
-    }
-    if !has_hole && !compressed && usize::from(bimg_len) != BLCKSZ {
-        return Err(WalError::corrupt(
-            lsn,
-            format!(
-                "neither BKPIMAGE_HAS_HOLE nor BKPIMAGE_COMPRESSED set, but block image length is {bimg_len} at {lsn}"
-            ),
-        ));
-    }
-    if usize::from(hole_offset) + usize::from(hole_length) > BLCKSZ {
-        return Err(WalError::corrupt(
-            lsn,
-            format!("block image hole offset {hole_offset} length {hole_length} exceeds the page at {lsn}"),
-        ));
-    }
-    Ok((
-        ImageInfo {
-            bytes: 0..0,
-            hole_offset,
-            hole_length,
-            bimg_info,
-            apply: bimg_info & flags.apply != 0,
-            compression,
-        },
-        usize::from(bimg_len),
-    ))
 }
 
 /// A record read from the WAL, borrowing the reader's buffers until the next

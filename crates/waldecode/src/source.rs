@@ -11,7 +11,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::bytes::u32_at;
-use crate::lsn::{Lsn, XLOG_BLCKSZ};
+use crate::layout::XLOG_BLCKSZ;
+use crate::lsn::Lsn;
 use crate::page::{PageHeader, XLP_LONG_HEADER};
 use crate::segment::{is_valid_segment_size, SegmentName};
 
@@ -72,7 +73,7 @@ pub enum DirSourceError {
 /// small enough to stay in the CPU's L2 cache until the pages are used
 /// (measured: 64 kB reads from the page cache run at ~8 GB/s, 512 kB
 /// reads at ~1.7 GB/s on the 2-core machine).
-const CHUNK: usize = 8 * XLOG_BLCKSZ as usize;
+const CHUNK: usize = 8 * XLOG_BLCKSZ;
 
 /// Segment files in one directory. For each segment number the file of the
 /// newest timeline (up to an optional limit) is used, which follows a
@@ -196,7 +197,7 @@ impl WalSource for DirSource {
             self.load_chunk(segno, chunk_off)?;
         }
         let start = (off - chunk_off) as usize;
-        Ok(&self.chunk[start..start + XLOG_BLCKSZ as usize])
+        Ok(&self.chunk[start..start + XLOG_BLCKSZ])
     }
 
     fn segment_range(&self) -> Option<(u64, u64)> {
@@ -254,7 +255,7 @@ impl WalSource for MemSource {
             });
         };
         let off = page.segment_offset(self.seg_size) as usize;
-        match seg.get(off..off + XLOG_BLCKSZ as usize) {
+        match seg.get(off..off + XLOG_BLCKSZ) {
             Some(b) => Ok(b),
             None => Err(SourceError::Io {
                 segment: self.segment_file_name(segno),

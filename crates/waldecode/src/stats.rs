@@ -4,10 +4,8 @@
 
 use crate::describe;
 use crate::record::Record;
+use crate::rmgr::{RM_MAX_BUILTIN_ID, RM_XACT_ID};
 use crate::version::PgVersion;
-
-const RM_XACT_ID: u8 = 1;
-const RM_MAX_BUILTIN_ID: u8 = 21;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {

@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::lsn::{Lsn, XLOG_BLCKSZ};
+use crate::layout::RelFileLocator;
+use crate::layout::XLOG_BLCKSZ;
+use crate::lsn::Lsn;
 use crate::page::{XLP_FIRST_IS_CONTRECORD, XLP_LONG_HEADER};
-use crate::record::RelFileLocator;
 use crate::source::MemSource;
 
-const BLCKSZ: u64 = XLOG_BLCKSZ as u64;
 pub const SYSID: u64 = 7_300_000_000_000_000_001;
 
 /// A block reference to put into a test record.
@@ -131,7 +131,7 @@ impl WalWriter {
         if long {
             p[24..32].copy_from_slice(&SYSID.to_le_bytes());
             p[32..36].copy_from_slice(&seg_size.to_le_bytes());
-            p[36..40].copy_from_slice(&XLOG_BLCKSZ.to_le_bytes());
+            p[36..40].copy_from_slice(&(XLOG_BLCKSZ as u32).to_le_bytes());
         }
         let h = if long { 40 } else { 24 };
         self.pos += h;
@@ -141,7 +141,7 @@ impl WalWriter {
     /// Appends a record, returning its start LSN.
     pub fn append(&mut self, mut rec: Vec<u8>) -> Lsn {
         self.pos = (self.pos + 7) & !7;
-        if self.pos.is_multiple_of(BLCKSZ) {
+        if self.pos.is_multiple_of(XLOG_BLCKSZ as u64) {
             self.init_page(0);
         }
         let start = self.pos;
@@ -150,10 +150,10 @@ impl WalWriter {
         rec[20..24].copy_from_slice(&crc.to_le_bytes());
         let mut written = 0;
         while written < rec.len() {
-            if self.pos.is_multiple_of(BLCKSZ) {
+            if self.pos.is_multiple_of(XLOG_BLCKSZ as u64) {
                 self.init_page((rec.len() - written) as u32);
             }
-            let room = (BLCKSZ - self.pos % BLCKSZ) as usize;
+            let room = XLOG_BLCKSZ - (self.pos % XLOG_BLCKSZ as u64) as usize;
             let n = room.min(rec.len() - written);
             let at = self.pos;
             let off = (at % u64::from(self.seg_size)) as usize;

@@ -36,6 +36,22 @@ impl PgVersion {
         }
     }
 
+    /// PG 17 merged PRUNE, VACUUM and FREEZE_PAGE into the PRUNE_* records
+    /// of one layout (`xl_heap_prune` with flags).
+    pub fn has_prune_freeze_records(self) -> bool {
+        self >= PgVersion::V17
+    }
+
+    /// PG 16's FREEZE_PAGE carries freeze plans instead of tuples.
+    pub fn freeze_page_has_plans(self) -> bool {
+        self >= PgVersion::V16
+    }
+
+    /// PG 18's in-place updates carry invalidation messages.
+    pub fn inplace_has_invals(self) -> bool {
+        self >= PgVersion::V18
+    }
+
     /// The major version number (14, 15, …).
     pub fn major(self) -> u32 {
         match self {

@@ -5,9 +5,9 @@
 
 use std::rc::Rc;
 
+use crate::heap::tuple::AttrDesc;
+use crate::layout::RelFileLocator;
 use crate::lsn::Lsn;
-use crate::record::RelFileLocator;
-use crate::track::tuple::AttrDesc;
 
 /// One column of a relation, in attribute-number order.
 #[derive(Debug, Clone, PartialEq)]

@@ -175,8 +175,8 @@ pub fn statements(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::heap::tuple::AttrDesc;
     use crate::mine::catalog::AttInfo;
-    use crate::track::tuple::AttrDesc;
 
     fn att(name: &str) -> AttInfo {
         AttInfo {

@@ -4,20 +4,19 @@
 //! `XLogFindNextRecord`). Records are handed out one at a time, borrowing
 //! the reader's reused buffers ([`WalReader::next_record`]).
 
+use crate::bytes::u32_at;
 use crate::error::{Result, WalError};
-use crate::lsn::{Lsn, XLOG_BLCKSZ};
-use crate::page::{PageHeader, PageProblem, XLP_FIRST_IS_OVERWRITE_CONTRECORD};
-use crate::record::{Decoded, Record, RecordHeader, MAX_RECORD_SIZE, SIZE_OF_XLOG_RECORD};
+use crate::layout::XLOG_BLCKSZ;
+use crate::lsn::Lsn;
+use crate::page::{
+    PageHeader, PageProblem, SIZE_OF_LONG_PHD, SIZE_OF_SHORT_PHD, XLP_FIRST_IS_OVERWRITE_CONTRECORD,
+};
+use crate::record::{
+    Decoded, Record, RecordHeader, MAX_RECORD_SIZE, SIZE_OF_XLOG_RECORD, XL_CRC_OFFSET,
+};
+use crate::rmgr::{self, xlog};
 use crate::source::{SourceError, WalSource};
 use crate::version::PgVersion;
-
-const BLCKSZ: usize = XLOG_BLCKSZ as usize;
-/// Highest built-in resource manager id (`RM_MAX_BUILTIN_ID`).
-const RM_MAX_BUILTIN_ID: u8 = 21;
-/// Lowest custom resource manager id (`RM_MIN_CUSTOM_ID`, PG 15+).
-const RM_MIN_CUSTOM_ID: u8 = 128;
-const RM_XLOG_ID: u8 = 0;
-const XLOG_SWITCH: u8 = 0x40;
 
 /// Reads records from a [`WalSource`].
 pub struct WalReader<S> {
@@ -27,7 +26,11 @@ pub struct WalReader<S> {
     page_hdr: Option<PageHeader>,
     version: Option<PgVersion>,
     sysid: u64,
-    min_tli: u32,
+    /// The page read last and its timeline (`latestPagePtr`,
+    /// `latestPageTLI`): timelines may not go backwards as reading moves
+    /// forward.
+    latest_page: Lsn,
+    latest_tli: u32,
     /// Where the next record is looked for.
     next: Lsn,
     /// Start of the record read last; `None` right after positioning, when
@@ -58,11 +61,12 @@ impl<S: WalSource> WalReader<S> {
             page_hdr: None,
             version: None,
             sysid: 0,
-            min_tli: 0,
+            latest_page: Lsn::INVALID,
+            latest_tli: 0,
             next: Lsn::INVALID,
             prev: None,
             end: Lsn(u64::MAX),
-            buf: Vec::with_capacity(2 * BLCKSZ),
+            buf: Vec::with_capacity(2 * XLOG_BLCKSZ),
             decoded: Decoded::default(),
             cur: Lsn::INVALID,
             cur_end: Lsn::INVALID,
@@ -119,25 +123,8 @@ impl<S: WalSource> WalReader<S> {
     /// `target` and returns its LSN (port of `XLogFindNextRecord`).
     pub fn seek(&mut self, target: Lsn) -> Result<Lsn> {
         self.pending = false;
-        let mut pos = target;
-        loop {
-            let page_lsn = pos.page_start();
-            self.load_page(page_lsn)?;
-            let hdr = self.header()?;
-            let hsize = hdr.size() as u64;
-            if hdr.is_contrecord() {
-                let rem = u64::from(hdr.rem_len).saturating_add(7) & !7;
-                if rem >= BLCKSZ as u64 - hsize {
-                    pos = Lsn(page_lsn.0 + BLCKSZ as u64);
-                    continue;
-                }
-                pos = Lsn(page_lsn.0 + hsize + rem);
-            } else {
-                pos = Lsn(page_lsn.0 + hsize);
-            }
-            break;
-        }
-        self.begin_at(pos);
+        let first = self.first_record_start_from(target)?;
+        self.begin_at(first);
         loop {
             if !self.read_one()? {
                 return Err(WalError::EndOfWal {
@@ -152,6 +139,26 @@ impl<S: WalSource> WalReader<S> {
         }
     }
 
+    /// Where a record may start on `target`'s page or a later one: past
+    /// the page header and past the rest of a record continued from an
+    /// earlier page.
+    fn first_record_start_from(&mut self, target: Lsn) -> Result<Lsn> {
+        let mut page_lsn = target.page_start();
+        loop {
+            self.load_page(page_lsn)?;
+            let hdr = self.header()?;
+            let hsize = hdr.size() as u64;
+            if !hdr.is_contrecord() {
+                return Ok(Lsn(page_lsn.0 + hsize));
+            }
+            let rem = Lsn(u64::from(hdr.rem_len)).maxalign().0;
+            if rem < XLOG_BLCKSZ as u64 - hsize {
+                return Ok(Lsn(page_lsn.0 + hsize + rem));
+            }
+            page_lsn = Lsn(page_lsn.0 + XLOG_BLCKSZ as u64);
+        }
+    }
+
     /// The record returned by the last successful
     /// [`next_record`](Self::next_record), again.
     pub fn current(&mut self) -> Option<Record<'_>> {
@@ -163,7 +170,9 @@ impl<S: WalSource> WalReader<S> {
 
     /// The current record as a [`Record`].
     fn record(&mut self) -> Result<Record<'_>> {
-        let version = self.version.unwrap_or(PgVersion::V15);
+        let version = self.version.ok_or_else(|| {
+            WalError::corrupt(self.cur, "no WAL page header read before the record".to_string())
+        })?;
         let bytes: &[u8] = match self.in_page {
             Some((page, off, len)) => &Self::fetch(&mut self.src, page)?[off..off + len],
             None => &self.buf,
@@ -198,15 +207,17 @@ impl<S: WalSource> WalReader<S> {
         let page = Self::fetch(&mut self.src, page_lsn)?;
         let hdr = PageHeader::parse(page)
             .ok_or_else(|| WalError::corrupt(page_lsn, "short page".to_string()))?;
-        let version = hdr.validate(page_lsn, self.seg_size, self.sysid, self.min_tli).map_err(
-            |p| match p {
+        // As XLogReaderValidatePageHeader: the timeline is only checked
+        // when reading moves forward, not when a page is read again.
+        let min_tli = if page_lsn > self.latest_page { self.latest_tli } else { 0 };
+        let version =
+            hdr.validate(page_lsn, self.seg_size, self.sysid, min_tli).map_err(|p| match p {
                 PageProblem::Stale(reason) => WalError::EndOfWal {
                     lsn: page_lsn,
                     reason: format!("{reason} (segment {})", self.src.segment_file_name(segno)),
                 },
                 PageProblem::Corrupt(reason) => WalError::corrupt(page_lsn, reason),
-            },
-        )?;
+            })?;
         if self.version.is_some_and(|v| v != version) {
             return Err(WalError::corrupt(
                 page_lsn,
@@ -217,7 +228,8 @@ impl<S: WalSource> WalReader<S> {
         if let Some(l) = hdr.long {
             self.sysid = l.sysid;
         }
-        self.min_tli = hdr.timeline;
+        self.latest_page = page_lsn;
+        self.latest_tli = hdr.timeline;
         self.page_at = Some(page_lsn);
         self.page_hdr = Some(hdr);
         Ok(())
@@ -250,7 +262,7 @@ impl<S: WalSource> WalReader<S> {
             ));
         }
         let custom_ok = self.version.is_some_and(|v| v >= PgVersion::V15);
-        if !(h.rmid <= RM_MAX_BUILTIN_ID || (custom_ok && h.rmid >= RM_MIN_CUSTOM_ID)) {
+        if !(h.rmid <= rmgr::RM_MAX_BUILTIN_ID || (custom_ok && h.rmid >= rmgr::RM_MIN_CUSTOM_ID)) {
             return Err(WalError::corrupt(
                 at,
                 format!("invalid resource manager ID {} at {at}", h.rmid),
@@ -272,14 +284,19 @@ impl<S: WalSource> WalReader<S> {
     /// Where a record of `tot_len` bytes starting at `start` ends, counting
     /// the page headers it crosses.
     fn record_end(&self, start: Lsn, tot_len: u32) -> Lsn {
+        let page = XLOG_BLCKSZ as u64;
         let mut remaining = u64::from(tot_len);
         let mut pos = start.0;
-        let first = remaining.min(BLCKSZ as u64 - u64::from(start.page_offset()));
+        let first = remaining.min(page - u64::from(start.page_offset()));
         remaining -= first;
         pos += first;
         while remaining > 0 {
-            let h = if Lsn(pos).segment_offset(self.seg_size) == 0 { 40 } else { 24 };
-            let take = remaining.min(BLCKSZ as u64 - h);
+            let h = if Lsn(pos).segment_offset(self.seg_size) == 0 {
+                SIZE_OF_LONG_PHD
+            } else {
+                SIZE_OF_SHORT_PHD
+            } as u64;
+            let take = remaining.min(page - h);
             pos += h + take;
             remaining -= take;
         }
@@ -289,167 +306,201 @@ impl<S: WalSource> WalReader<S> {
     /// Reads the record at `self.next` into the buffers. False when it would
     /// end beyond `self.end`.
     fn read_one(&mut self) -> Result<bool> {
-        let mut rec_ptr = self.next;
-        'restart: loop {
-            if rec_ptr >= self.end {
+        let mut at = self.next;
+        loop {
+            let Some((start, off)) = self.record_start(at)? else {
+                return Ok(false);
+            };
+            at = start;
+            let (tot_len, header_checked) = self.read_header(at, off)?;
+            if self.record_end(at, tot_len) > self.end {
                 return Ok(false);
             }
-            let page_lsn = rec_ptr.page_start();
-            self.load_page(page_lsn)?;
-            let hdr = self.header()?;
-            let hsize = hdr.size();
-            let mut off = rec_ptr.page_offset() as usize;
-            if off == 0 {
-                rec_ptr = Lsn(rec_ptr.0 + hsize as u64);
-                off = hsize;
-                if rec_ptr >= self.end {
-                    return Ok(false);
-                }
-            } else if off < hsize {
-                return Err(WalError::corrupt(
-                    rec_ptr,
-                    format!("invalid record offset at {rec_ptr}"),
-                ));
-            }
-            if hdr.is_contrecord() && off == hsize {
-                return Err(WalError::corrupt(
-                    rec_ptr,
-                    format!("contrecord is requested by {rec_ptr}"),
-                ));
-            }
-            let tot_len = crate::bytes::u32_at(Self::fetch(&mut self.src, page_lsn)?, off)
-                .ok_or_else(|| {
-                    WalError::corrupt(rec_ptr, format!("invalid record offset at {rec_ptr}"))
-                })?;
-            if tot_len == 0 {
-                return Err(WalError::EndOfWal {
-                    lsn: rec_ptr,
-                    reason: format!("invalid record length at {rec_ptr}: wanted 24, got 0"),
-                });
-            }
-            let header_on_page = off + SIZE_OF_XLOG_RECORD <= BLCKSZ;
-            if header_on_page {
-                let h = RecordHeader::parse(&Self::fetch(&mut self.src, page_lsn)?[off..])
-                    .ok_or_else(|| {
-                        WalError::corrupt(rec_ptr, format!("invalid record offset at {rec_ptr}"))
-                    })?;
-                self.validate_header(rec_ptr, &h)?;
-            } else if (tot_len as usize) < SIZE_OF_XLOG_RECORD {
-                return Err(WalError::corrupt(
-                    rec_ptr,
-                    format!("invalid record length at {rec_ptr}: wanted 24, got {tot_len}"),
-                ));
-            }
-            if tot_len > MAX_RECORD_SIZE {
-                return Err(WalError::corrupt(
-                    rec_ptr,
-                    format!("record length {tot_len} at {rec_ptr} too long"),
-                ));
-            }
-            if self.record_end(rec_ptr, tot_len) > self.end {
-                return Ok(false);
-            }
-
-            self.buf.clear();
-            let first = (tot_len as usize).min(BLCKSZ - off);
-            let next;
-            if (tot_len as usize) > first {
-                self.in_page = None;
-                self.buf
-                    .extend_from_slice(&Self::fetch(&mut self.src, page_lsn)?[off..off + first]);
-                let mut got = first;
-                let mut have_header = header_on_page;
-                let mut cont_page = page_lsn;
-                loop {
-                    cont_page = Lsn(cont_page.0 + BLCKSZ as u64);
-                    self.load_page(cont_page).map_err(|e| match e {
-                        WalError::EndOfWal { reason, .. } => WalError::EndOfWal {
-                            lsn: rec_ptr,
-                            reason: format!("record at {rec_ptr} is incomplete: {reason}"),
-                        },
-                        other => other,
-                    })?;
-                    let ch = self.header()?;
-                    if ch.info & XLP_FIRST_IS_OVERWRITE_CONTRECORD != 0 {
+            let next = if tot_len as usize <= XLOG_BLCKSZ - off {
+                self.in_page = Some((at.page_start(), off, tot_len as usize));
+                Lsn(at.0 + u64::from(tot_len)).maxalign()
+            } else {
+                match self.reassemble(at, off, tot_len, header_checked)? {
+                    Reassembled::Next(next) => next,
+                    Reassembled::Overwritten(page) => {
                         // The rest of this record was never written; the
                         // server wrote an OVERWRITE_CONTRECORD record here.
-                        rec_ptr = cont_page;
-                        continue 'restart;
-                    }
-                    if !ch.is_contrecord() {
-                        return Err(WalError::corrupt(
-                            rec_ptr,
-                            format!("there is no contrecord flag at {cont_page}"),
-                        ));
-                    }
-                    if ch.rem_len == 0 || u64::from(tot_len) != u64::from(ch.rem_len) + got as u64 {
-                        return Err(WalError::corrupt(
-                            rec_ptr,
-                            format!(
-                                "invalid contrecord length {} (expected {}) at {cont_page}",
-                                ch.rem_len,
-                                tot_len as usize - got
-                            ),
-                        ));
-                    }
-                    let chs = ch.size();
-                    let len = (BLCKSZ - chs).min(ch.rem_len as usize);
-                    self.buf
-                        .extend_from_slice(&Self::fetch(&mut self.src, cont_page)?[chs..chs + len]);
-                    got += len;
-                    if !have_header && self.buf.len() >= SIZE_OF_XLOG_RECORD {
-                        let h = RecordHeader::parse(&self.buf).ok_or_else(|| {
-                            WalError::corrupt(rec_ptr, "short record header".to_string())
-                        })?;
-                        self.validate_header(rec_ptr, &h)?;
-                        have_header = true;
-                    }
-                    if got >= tot_len as usize {
-                        let rem = (u64::from(ch.rem_len) + 7) & !7;
-                        next = Lsn(cont_page.0 + chs as u64 + rem);
-                        break;
+                        at = page;
+                        continue;
                     }
                 }
-            } else {
-                self.in_page = Some((page_lsn, off, first));
-                next = Lsn(rec_ptr.0 + u64::from(tot_len)).maxalign();
-            }
-
-            // Port of ValidXLogRecord: CRC-32C over the data, then the header
-            // up to the CRC field.
-            let n = tot_len as usize;
-            let bytes: &[u8] = match self.in_page {
-                Some((page, off, len)) => &Self::fetch(&mut self.src, page)?[off..off + len],
-                None => &self.buf,
             };
-            let crc =
-                crc32c::crc32c_append(crc32c::crc32c(&bytes[SIZE_OF_XLOG_RECORD..n]), &bytes[..20]);
-            let h = RecordHeader::parse(bytes)
-                .ok_or_else(|| WalError::corrupt(rec_ptr, "short record header".to_string()))?;
-            if crc != h.crc {
-                return Err(WalError::corrupt(
-                    rec_ptr,
-                    format!("incorrect resource manager data checksum in record at {rec_ptr}"),
-                ));
-            }
-            let mut next = next;
-            if h.rmid == RM_XLOG_ID && h.info & 0xF0 == XLOG_SWITCH {
-                // The rest of the segment is unused.
-                let seg = u64::from(self.seg_size);
-                next = Lsn(next.0.div_ceil(seg) * seg);
-            }
-            let version = self.version.unwrap_or(PgVersion::V15);
-            self.decoded.decode(bytes, rec_ptr, version)?;
-            self.cur = rec_ptr;
-            self.cur_end = next;
-            self.prev = Some(rec_ptr);
-            self.next = next;
-            if next > self.end {
-                return Ok(false);
-            }
-            return Ok(true);
+            return self.finish(at, tot_len, next);
         }
     }
+
+    /// Loads the page of a record that should start at `at` and returns
+    /// where it really starts (past the page header when `at` is a page's
+    /// first byte) and its offset in the page; `None` at the end set.
+    fn record_start(&mut self, at: Lsn) -> Result<Option<(Lsn, usize)>> {
+        if at >= self.end {
+            return Ok(None);
+        }
+        self.load_page(at.page_start())?;
+        let hdr = self.header()?;
+        let hsize = hdr.size();
+        let mut at = at;
+        let mut off = at.page_offset() as usize;
+        if off == 0 {
+            at = Lsn(at.0 + hsize as u64);
+            off = hsize;
+            if at >= self.end {
+                return Ok(None);
+            }
+        } else if off < hsize {
+            return Err(WalError::corrupt(at, format!("invalid record offset at {at}")));
+        }
+        if hdr.is_contrecord() && off == hsize {
+            return Err(WalError::corrupt(at, format!("contrecord is requested by {at}")));
+        }
+        Ok(Some((at, off)))
+    }
+
+    /// Reads `xl_tot_len` of the record at `at` (offset `off` of the loaded
+    /// page) and checks the header when it lies wholly on this page. Returns
+    /// the length and whether the header was checked.
+    fn read_header(&mut self, at: Lsn, off: usize) -> Result<(u32, bool)> {
+        let page = Self::fetch(&mut self.src, at.page_start())?;
+        let bad_offset = || WalError::corrupt(at, format!("invalid record offset at {at}"));
+        let tot_len = u32_at(page, off).ok_or_else(bad_offset)?;
+        if tot_len == 0 {
+            return Err(WalError::EndOfWal {
+                lsn: at,
+                reason: format!(
+                    "invalid record length at {at}: wanted {SIZE_OF_XLOG_RECORD}, got 0"
+                ),
+            });
+        }
+        let on_page = off + SIZE_OF_XLOG_RECORD <= XLOG_BLCKSZ;
+        if on_page {
+            let h = RecordHeader::parse(&page[off..]).ok_or_else(bad_offset)?;
+            self.validate_header(at, &h)?;
+        } else if (tot_len as usize) < SIZE_OF_XLOG_RECORD {
+            return Err(WalError::corrupt(
+                at,
+                format!(
+                    "invalid record length at {at}: wanted {SIZE_OF_XLOG_RECORD}, got {tot_len}"
+                ),
+            ));
+        }
+        if tot_len > MAX_RECORD_SIZE {
+            return Err(WalError::corrupt(at, format!("record length {tot_len} at {at} too long")));
+        }
+        Ok((tot_len, on_page))
+    }
+
+    /// Copies a record that continues on later pages into `buf`, page by
+    /// page, checking each continuation page's header (and the record
+    /// header once its 24 bytes are together, if it was split).
+    fn reassemble(
+        &mut self,
+        at: Lsn,
+        off: usize,
+        tot_len: u32,
+        mut header_checked: bool,
+    ) -> Result<Reassembled> {
+        self.in_page = None;
+        self.buf.clear();
+        let first_page = at.page_start();
+        let first = XLOG_BLCKSZ - off;
+        self.buf.extend_from_slice(&Self::fetch(&mut self.src, first_page)?[off..]);
+        let mut got = first;
+        let mut page = first_page;
+        loop {
+            page = Lsn(page.0 + XLOG_BLCKSZ as u64);
+            self.load_page(page).map_err(|e| match e {
+                WalError::EndOfWal { reason, .. } => WalError::EndOfWal {
+                    lsn: at,
+                    reason: format!("record at {at} is incomplete: {reason}"),
+                },
+                other => other,
+            })?;
+            let ch = self.header()?;
+            if ch.info & XLP_FIRST_IS_OVERWRITE_CONTRECORD != 0 {
+                return Ok(Reassembled::Overwritten(page));
+            }
+            if !ch.is_contrecord() {
+                return Err(WalError::corrupt(
+                    at,
+                    format!("there is no contrecord flag at {page}"),
+                ));
+            }
+            if ch.rem_len == 0 || u64::from(tot_len) != u64::from(ch.rem_len) + got as u64 {
+                return Err(WalError::corrupt(
+                    at,
+                    format!(
+                        "invalid contrecord length {} (expected {}) at {page}",
+                        ch.rem_len,
+                        tot_len as usize - got
+                    ),
+                ));
+            }
+            let chs = ch.size();
+            let len = (XLOG_BLCKSZ - chs).min(ch.rem_len as usize);
+            self.buf.extend_from_slice(&Self::fetch(&mut self.src, page)?[chs..chs + len]);
+            got += len;
+            if !header_checked && self.buf.len() >= SIZE_OF_XLOG_RECORD {
+                let h = RecordHeader::parse(&self.buf)
+                    .ok_or_else(|| WalError::corrupt(at, "short record header".to_string()))?;
+                self.validate_header(at, &h)?;
+                header_checked = true;
+            }
+            if got >= tot_len as usize {
+                let rem = Lsn(u64::from(ch.rem_len)).maxalign().0;
+                return Ok(Reassembled::Next(Lsn(page.0 + chs as u64 + rem)));
+            }
+        }
+    }
+
+    /// Checks the CRC of the record now in the buffers, decodes it and
+    /// makes it the current record. False when it ends beyond the end set.
+    fn finish(&mut self, at: Lsn, tot_len: u32, next: Lsn) -> Result<bool> {
+        let version = self.version.ok_or_else(|| {
+            WalError::corrupt(at, "no WAL page header read before the record".to_string())
+        })?;
+        let bytes: &[u8] = match self.in_page {
+            Some((page, off, len)) => &Self::fetch(&mut self.src, page)?[off..off + len],
+            None => &self.buf,
+        };
+        let h = RecordHeader::parse(bytes)
+            .ok_or_else(|| WalError::corrupt(at, "short record header".to_string()))?;
+        // Port of ValidXLogRecord: CRC-32C over the data, then the header
+        // up to the CRC field.
+        let data = bytes.get(SIZE_OF_XLOG_RECORD..tot_len as usize).unwrap_or(&[]);
+        let crc = crc32c::crc32c_append(crc32c::crc32c(data), &bytes[..XL_CRC_OFFSET]);
+        if crc != h.crc {
+            return Err(WalError::corrupt(
+                at,
+                format!("incorrect resource manager data checksum in record at {at}"),
+            ));
+        }
+        let mut next = next;
+        if xlog::is_switch(h.rmid, h.info) {
+            // The rest of the segment is unused.
+            let seg = u64::from(self.seg_size);
+            next = Lsn(next.0.div_ceil(seg) * seg);
+        }
+        self.decoded.decode(bytes, at, version)?;
+        self.cur = at;
+        self.cur_end = next;
+        self.prev = Some(at);
+        self.next = next;
+        Ok(next <= self.end)
+    }
+}
+
+/// How reassembling a multi-page record ended.
+enum Reassembled {
+    /// The record is whole; the next one starts here.
+    Next(Lsn),
+    /// The record was abandoned: an OVERWRITE_CONTRECORD record starts on
+    /// this page instead.
+    Overwritten(Lsn),
 }
 
 #[cfg(test)]

@@ -8,8 +8,11 @@
 
 use std::fmt::Write;
 
-use super::cursor::{i32_at, u16_at, Cursor};
-use super::{DescInput, XLR_INFO_MASK};
+use super::text::tf;
+use super::DescInput;
+use crate::bytes::{i32_at, u16_at, Cursor};
+use crate::record::XLR_INFO_MASK;
+use crate::version::PgVersion;
 
 pub const XLOG_GIN_CREATE_PTREE: u8 = 0x10;
 pub const XLOG_GIN_INSERT: u8 = 0x20;
@@ -39,7 +42,7 @@ const DELETE_LISTPAGES_NDELETED: usize = 56;
 const SPLIT_FLAGS: usize = 24;
 
 /// Port of `gin_identify` (gindesc.c).
-pub fn identify(info: u8) -> Option<&'static str> {
+pub fn identify(_version: PgVersion, info: u8) -> Option<&'static str> {
     Some(match info & !XLR_INFO_MASK {
         XLOG_GIN_CREATE_PTREE => "CREATE_PTREE",
         XLOG_GIN_INSERT => "INSERT",
@@ -52,14 +55,6 @@ pub fn identify(info: u8) -> Option<&'static str> {
         XLOG_GIN_DELETE_LISTPAGE => "DELETE_LISTPAGE",
         _ => return None,
     })
-}
-
-fn tf(b: bool) -> char {
-    if b {
-        'T'
-    } else {
-        'F'
-    }
 }
 
 /// A `BlockIdData` (bi_hi, bi_lo) as a block number.
@@ -239,8 +234,8 @@ mod tests {
             " 1 segments: 0 (insert)"
         );
         assert_eq!(desc(V, RM_GIN_ID, XLOG_GIN_CREATE_PTREE, &[]), "");
-        assert_eq!(identify(0x90), Some("VACUUM_DATA_LEAF_PAGE"));
-        assert_eq!(identify(0x00), None);
-        assert_eq!(identify(0xA0), None);
+        assert_eq!(identify(PgVersion::V15, 0x90), Some("VACUUM_DATA_LEAF_PAGE"));
+        assert_eq!(identify(PgVersion::V15, 0x00), None);
+        assert_eq!(identify(PgVersion::V15, 0xA0), None);
     }
 }

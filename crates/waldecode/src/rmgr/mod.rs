@@ -1,29 +1,48 @@
 //! Resource managers: names, record-type names (`rm_identify`) and
 //! human-readable descriptions (`rm_desc`) of every built-in resource manager,
-//! matching what `pg_waldump` and `pg_walinspect` print.
+//! matching what `pg_waldump` and `pg_walinspect` print, and the typed
+//! parsers of the records the rest of the crate acts on.
 //!
-//! The output follows PostgreSQL 15's `src/backend/access/rmgrdesc/*.c`
-//! (see each module). Record layouts are read per [`PgVersion`] where they
-//! differ; where the text PostgreSQL 16–18 print differs and is known
-//! (PG 17's heap2 prune records, `CHECKPOINT_REDO`, `wal_level` in
-//! checkpoints), that is followed too; otherwise other versions get the
-//! PG 15 wording. Every read is bounds-checked: a description whose main
-//! data is too short prints [`TRUNCATED`] instead.
+//! One module per resource manager, each with `identify` and `desc` of the
+//! same signatures (the table [`RMGRS`] lists them in `rmgrlist.h` order).
+//! The output follows PostgreSQL 15's `src/backend/access/rmgrdesc/*.c`.
+//! Record layouts are read per [`PgVersion`] where they differ; where the
+//! text PostgreSQL 16–18 print differs and is known (PG 17's heap2 prune
+//! records, `CHECKPOINT_REDO`, `wal_level` in checkpoints), that is followed
+//! too; otherwise other versions get the PG 15 wording. Every read is
+//! bounds-checked: a description whose main data is too short prints
+//! [`TRUNCATED`] instead.
 
-pub mod cursor;
-pub mod fmt;
+pub mod brin;
+pub mod btree;
+pub mod clog;
+pub mod commit_ts;
+pub mod dbase;
+pub mod generic;
 pub mod gin;
+pub mod gist;
+pub mod hash;
 pub mod heap;
-pub mod index;
+pub mod heap2;
+pub mod logicalmsg;
+pub mod multixact;
+pub mod relmap;
+pub mod replorigin;
+pub mod seq;
+pub mod smgr;
+pub mod spgist;
 pub mod standby;
-pub mod storage;
+pub mod tblspc;
+pub mod text;
 pub mod xact;
 pub mod xlog;
 
+use crate::bytes::{i32_at, i64_at};
 use crate::version::PgVersion;
 
-/// What a description may look at: the record's info byte, its main data and,
-/// for the few descriptions that need it (btree, gin), block 0.
+/// What a description may look at: the record's info byte, its main data,
+/// its replication origin and, for the few descriptions that need it
+/// (btree, gin, heap2), block 0.
 #[derive(Debug, Clone, Copy)]
 pub struct DescInput<'a> {
     pub version: PgVersion,
@@ -35,14 +54,13 @@ pub struct DescInput<'a> {
     pub block0_has_image: bool,
     /// Block 0's data, when block 0 exists and has data.
     pub block0_data: Option<&'a [u8]>,
+    /// The record's replication origin (`XLogRecGetOrigin`, 0 when none);
+    /// only transaction records print it.
+    pub origin: u16,
 }
 
 /// Printed instead of a description whose data ends too soon.
 pub const TRUNCATED: &str = "<truncated>";
-
-/// `XLR_INFO_MASK` (xlogrecord.h): the low bits of `xl_info` that are not
-/// the resource manager's.
-pub const XLR_INFO_MASK: u8 = 0x0F;
 
 // Resource manager ids, in `rmgrlist.h` order.
 pub const RM_XLOG_ID: u8 = 0;
@@ -67,113 +85,85 @@ pub const RM_COMMIT_TS_ID: u8 = 18;
 pub const RM_REPLORIGIN_ID: u8 = 19;
 pub const RM_GENERIC_ID: u8 = 20;
 pub const RM_LOGICALMSG_ID: u8 = 21;
-/// The highest built-in resource manager id.
+/// The highest built-in resource manager id (`RM_MAX_BUILTIN_ID`).
 pub const RM_MAX_BUILTIN_ID: u8 = RM_LOGICALMSG_ID;
+/// The lowest custom resource manager id (`RM_MIN_CUSTOM_ID`, PG 15+).
+pub const RM_MIN_CUSTOM_ID: u8 = 128;
+
+/// One built-in resource manager: its name and its two functions.
+pub struct Rmgr {
+    pub name: &'static str,
+    /// `rm_identify`: the record type's name for `xl_info` (all eight bits),
+    /// `None` where the C returns NULL.
+    pub identify: fn(PgVersion, u8) -> Option<&'static str>,
+    /// `rm_desc`: appends the description; `None` when the data is too
+    /// short for what the C would read.
+    pub desc: fn(&DescInput<'_>, &mut String) -> Option<()>,
+}
+
+/// The built-in resource managers, indexed by id.
+pub const RMGRS: [Rmgr; RM_MAX_BUILTIN_ID as usize + 1] = [
+    Rmgr { name: "XLOG", identify: xlog::identify, desc: xlog::desc },
+    Rmgr { name: "Transaction", identify: xact::identify, desc: xact::desc },
+    Rmgr { name: "Storage", identify: smgr::identify, desc: smgr::desc },
+    Rmgr { name: "CLOG", identify: clog::identify, desc: clog::desc },
+    Rmgr { name: "Database", identify: dbase::identify, desc: dbase::desc },
+    Rmgr { name: "Tablespace", identify: tblspc::identify, desc: tblspc::desc },
+    Rmgr { name: "MultiXact", identify: multixact::identify, desc: multixact::desc },
+    Rmgr { name: "RelMap", identify: relmap::identify, desc: relmap::desc },
+    Rmgr { name: "Standby", identify: standby::identify, desc: standby::desc },
+    Rmgr { name: "Heap2", identify: heap2::identify, desc: heap2::desc },
+    Rmgr { name: "Heap", identify: heap::identify, desc: heap::desc },
+    Rmgr { name: "Btree", identify: btree::identify, desc: btree::desc },
+    Rmgr { name: "Hash", identify: hash::identify, desc: hash::desc },
+    Rmgr { name: "Gin", identify: gin::identify, desc: gin::desc },
+    Rmgr { name: "Gist", identify: gist::identify, desc: gist::desc },
+    Rmgr { name: "Sequence", identify: seq::identify, desc: seq::desc },
+    Rmgr { name: "SPGist", identify: spgist::identify, desc: spgist::desc },
+    Rmgr { name: "BRIN", identify: brin::identify, desc: brin::desc },
+    Rmgr { name: "CommitTs", identify: commit_ts::identify, desc: commit_ts::desc },
+    Rmgr { name: "ReplicationOrigin", identify: replorigin::identify, desc: replorigin::desc },
+    Rmgr { name: "Generic", identify: generic::identify, desc: generic::desc },
+    Rmgr { name: "LogicalMessage", identify: logicalmsg::identify, desc: logicalmsg::desc },
+];
+
+/// The built-in resource manager with id `rmid`.
+pub fn rmgr(rmid: u8) -> Option<&'static Rmgr> {
+    RMGRS.get(usize::from(rmid))
+}
 
 /// The name of a built-in resource manager, as in `rmgrlist.h`.
 pub fn rmgr_name(rmid: u8) -> Option<&'static str> {
-    Some(match rmid {
-        RM_XLOG_ID => "XLOG",
-        RM_XACT_ID => "Transaction",
-        RM_SMGR_ID => "Storage",
-        RM_CLOG_ID => "CLOG",
-        RM_DBASE_ID => "Database",
-        RM_TBLSPC_ID => "Tablespace",
-        RM_MULTIXACT_ID => "MultiXact",
-        RM_RELMAP_ID => "RelMap",
-        RM_STANDBY_ID => "Standby",
-        RM_HEAP2_ID => "Heap2",
-        RM_HEAP_ID => "Heap",
-        RM_BTREE_ID => "Btree",
-        RM_HASH_ID => "Hash",
-        RM_GIN_ID => "Gin",
-        RM_GIST_ID => "Gist",
-        RM_SEQ_ID => "Sequence",
-        RM_SPGIST_ID => "SPGist",
-        RM_BRIN_ID => "BRIN",
-        RM_COMMIT_TS_ID => "CommitTs",
-        RM_REPLORIGIN_ID => "ReplicationOrigin",
-        RM_GENERIC_ID => "Generic",
-        RM_LOGICALMSG_ID => "LogicalMessage",
-        _ => return None,
-    })
+    rmgr(rmid).map(|r| r.name)
 }
 
 /// The record type name the resource manager's `*_identify` function gives
 /// `info` (all eight bits of `xl_info`), or `None` where it returns NULL
 /// (including for ids that are not built-in resource managers).
 pub fn identify(version: PgVersion, rmid: u8, info: u8) -> Option<&'static str> {
-    match rmid {
-        RM_XLOG_ID => xlog::identify(version, info),
-        RM_XACT_ID => xact::identify(info),
-        RM_SMGR_ID => storage::smgr_identify(info),
-        RM_CLOG_ID => storage::clog_identify(info),
-        RM_DBASE_ID => storage::dbase_identify(version, info),
-        RM_TBLSPC_ID => storage::tblspc_identify(info),
-        RM_MULTIXACT_ID => storage::multixact_identify(info),
-        RM_RELMAP_ID => storage::relmap_identify(info),
-        RM_STANDBY_ID => standby::identify(info),
-        RM_HEAP2_ID => heap::heap2_identify(version, info),
-        RM_HEAP_ID => heap::heap_identify(info),
-        RM_BTREE_ID => index::btree_identify(info),
-        RM_HASH_ID => index::hash_identify(info),
-        RM_GIN_ID => gin::identify(info),
-        RM_GIST_ID => index::gist_identify(info),
-        RM_SEQ_ID => index::seq_identify(info),
-        RM_SPGIST_ID => index::spg_identify(info),
-        RM_BRIN_ID => index::brin_identify(info),
-        RM_COMMIT_TS_ID => storage::commit_ts_identify(info),
-        RM_REPLORIGIN_ID => storage::replorigin_identify(info),
-        RM_GENERIC_ID => storage::generic_identify(info),
-        RM_LOGICALMSG_ID => storage::logicalmsg_identify(info),
-        _ => None,
-    }
+    rmgr(rmid).and_then(|r| (r.identify)(version, info))
 }
 
 /// Appends the resource manager's description (`rm_desc`) of the record to
 /// `out`; nothing for records the C describes with nothing and for
 /// non-built-in resource managers, [`TRUNCATED`] when the data is too
 /// short for what the C would read.
-///
-/// The record's replication origin is taken to be none
-/// (`InvalidRepOriginId`); see [`describe_with_origin`].
 pub fn describe(input: &DescInput<'_>, out: &mut String) {
-    describe_with_origin(input, 0, out)
+    let Some(r) = rmgr(input.rmid) else { return };
+    let start = out.len();
+    if (r.desc)(input, out).is_none() {
+        out.truncate(start);
+        out.push_str(TRUNCATED);
+    }
 }
 
-/// [`describe`] for a record whose replication origin (`XLogRecGetOrigin`,
-/// the `XLR_BLOCK_ID_ORIGIN` block; 0 when absent) is `origin`. Only
-/// transaction records print it.
-pub fn describe_with_origin(input: &DescInput<'_>, origin: u16, out: &mut String) {
-    let mut buf = String::new();
-    let done = match input.rmid {
-        RM_XLOG_ID => xlog::desc(input, &mut buf),
-        RM_XACT_ID => xact::desc(input, origin, &mut buf),
-        RM_SMGR_ID => storage::smgr_desc(input, &mut buf),
-        RM_CLOG_ID => storage::clog_desc(input, &mut buf),
-        RM_DBASE_ID => storage::dbase_desc(input, &mut buf),
-        RM_TBLSPC_ID => storage::tblspc_desc(input, &mut buf),
-        RM_MULTIXACT_ID => storage::multixact_desc(input, &mut buf),
-        RM_RELMAP_ID => storage::relmap_desc(input, &mut buf),
-        RM_STANDBY_ID => standby::desc(input, &mut buf),
-        RM_HEAP2_ID => heap::heap2_desc(input, &mut buf),
-        RM_HEAP_ID => heap::heap_desc(input, &mut buf),
-        RM_BTREE_ID => index::btree_desc(input, &mut buf),
-        RM_HASH_ID => index::hash_desc(input, &mut buf),
-        RM_GIN_ID => gin::desc(input, &mut buf),
-        RM_GIST_ID => index::gist_desc(input, &mut buf),
-        RM_SEQ_ID => index::seq_desc(input, &mut buf),
-        RM_SPGIST_ID => index::spg_desc(input, &mut buf),
-        RM_BRIN_ID => index::brin_desc(input, &mut buf),
-        RM_COMMIT_TS_ID => storage::commit_ts_desc(input, &mut buf),
-        RM_REPLORIGIN_ID => storage::replorigin_desc(input, &mut buf),
-        RM_GENERIC_ID => storage::generic_desc(input, &mut buf),
-        RM_LOGICALMSG_ID => storage::logicalmsg_desc(input, &mut buf),
-        _ => Some(()),
-    };
-    match done {
-        Some(()) => out.push_str(&buf),
-        None => out.push_str(TRUNCATED),
+/// An SLRU page number at `off`: `int` up to PG 16, `int64` from PG 17
+/// (CLOG, CommitTs and MultiXact records).
+pub(crate) fn slru_page(version: PgVersion, d: &[u8], off: usize) -> Option<i64> {
+    if version >= PgVersion::V17 {
+        i64_at(d, off)
+    } else {
+        i32_at(d, off).map(i64::from)
     }
 }
 
@@ -203,6 +193,7 @@ pub(crate) mod testing {
             main_data: data,
             block0_has_image: image,
             block0_data: block0,
+            origin: 0,
         };
         let mut s = String::new();
         describe(&input, &mut s);
@@ -347,8 +338,9 @@ mod tests {
                                     main_data: data,
                                     block0_has_image: image,
                                     block0_data: b0,
+                                    origin: 7,
                                 };
-                                describe_with_origin(&input, 7, &mut sink);
+                                describe(&input, &mut sink);
                             }
                         }
                         // Every prefix of a sample, for truncation at each byte.

@@ -5,8 +5,10 @@
 
 use std::fmt::Write;
 
-use super::cursor::{check_fits, Cursor};
-use super::{DescInput, XLR_INFO_MASK};
+use super::DescInput;
+use crate::bytes::{check_fits, Cursor};
+use crate::record::XLR_INFO_MASK;
+use crate::version::PgVersion;
 
 pub const XLOG_STANDBY_LOCK: u8 = 0x00;
 pub const XLOG_RUNNING_XACTS: u8 = 0x10;
@@ -56,7 +58,7 @@ pub fn parse_running_xacts(d: &[u8]) -> Option<RunningXacts> {
 }
 
 /// Port of `standby_identify` (standbydesc.c).
-pub fn identify(info: u8) -> Option<&'static str> {
+pub fn identify(_version: PgVersion, info: u8) -> Option<&'static str> {
     match info & !XLR_INFO_MASK {
         XLOG_STANDBY_LOCK => Some("LOCK"),
         XLOG_RUNNING_XACTS => Some("RUNNING_XACTS"),
@@ -254,9 +256,9 @@ mod tests {
 
     #[test]
     fn identify_all() {
-        assert_eq!(identify(0x00), Some("LOCK"));
-        assert_eq!(identify(0x10), Some("RUNNING_XACTS"));
-        assert_eq!(identify(0x2F), Some("INVALIDATIONS"));
-        assert_eq!(identify(0x30), None);
+        assert_eq!(identify(PgVersion::V15, 0x00), Some("LOCK"));
+        assert_eq!(identify(PgVersion::V15, 0x10), Some("RUNNING_XACTS"));
+        assert_eq!(identify(PgVersion::V15, 0x2F), Some("INVALIDATIONS"));
+        assert_eq!(identify(PgVersion::V15, 0x30), None);
     }
 }

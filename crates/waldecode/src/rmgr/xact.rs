@@ -8,10 +8,11 @@
 
 use std::fmt::Write;
 
-use super::cursor::{check_fits, maxalign, Cursor};
-use super::fmt::{cstr, lsn, relpathperm, timestamptz};
 use super::standby::{desc_invalidations, SIZEOF_INVAL_MSG};
+use super::text::{cstr, lsn, relpathperm, timestamptz};
 use super::DescInput;
+use crate::bytes::{check_fits, maxalign, Cursor};
+use crate::layout::RelFileLocator;
 use crate::version::PgVersion;
 
 pub const XLOG_XACT_COMMIT: u8 = 0x00;
@@ -44,14 +45,6 @@ pub const XACT_COMPLETION_FORCE_SYNC_COMMIT: u32 = 1 << 31;
 /// `TWOPHASE_MAGIC` (twophase.c), the first word of a prepare record.
 pub const TWOPHASE_MAGIC: u32 = 0x57F9_4534;
 
-/// A relation's storage (`RelFileNode`; `RelFileLocator` from PG 16).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RelFileNode {
-    pub spc: u32,
-    pub db: u32,
-    pub rel: u32,
-}
-
 /// A dropped statistics entry (`xl_xact_stats_item`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatsItem {
@@ -74,7 +67,7 @@ pub struct ParsedCommit {
     /// Committed (or aborted) subtransactions.
     pub subxacts: Vec<u32>,
     /// Relations whose storage is dropped.
-    pub rels: Vec<RelFileNode>,
+    pub rels: Vec<RelFileLocator>,
     pub nrels: usize,
     /// Dropped statistics entries.
     pub stats: Vec<StatsItem>,
@@ -99,8 +92,8 @@ pub struct ParsedPrepare {
     pub owner: u32,
     pub gid: String,
     pub subxacts: Vec<u32>,
-    pub commit_rels: Vec<RelFileNode>,
-    pub abort_rels: Vec<RelFileNode>,
+    pub commit_rels: Vec<RelFileLocator>,
+    pub abort_rels: Vec<RelFileLocator>,
     pub commit_stats: Vec<StatsItem>,
     pub abort_stats: Vec<StatsItem>,
     pub nmsgs: usize,
@@ -119,11 +112,11 @@ fn stats_item_size(version: PgVersion) -> usize {
     }
 }
 
-fn read_rels(c: &mut Cursor<'_>, n: usize) -> Option<Vec<RelFileNode>> {
+fn read_rels(c: &mut Cursor<'_>, n: usize) -> Option<Vec<RelFileLocator>> {
     check_fits(n, 12, c.remaining())?;
     let mut v = Vec::with_capacity(n);
     for _ in 0..n {
-        v.push(RelFileNode { spc: c.u32()?, db: c.u32()?, rel: c.u32()? });
+        v.push(RelFileLocator { spc: c.u32()?, db: c.u32()?, rel: c.u32()? });
     }
     Some(v)
 }
@@ -286,7 +279,7 @@ pub fn parse_assignment(data: &[u8]) -> Option<(u32, Vec<u32>)> {
 }
 
 /// Port of `xact_identify` (xactdesc.c).
-pub fn identify(info: u8) -> Option<&'static str> {
+pub fn identify(_version: PgVersion, info: u8) -> Option<&'static str> {
     Some(match info & XLOG_XACT_OPMASK {
         XLOG_XACT_COMMIT => "COMMIT",
         XLOG_XACT_PREPARE => "PREPARE",
@@ -300,7 +293,7 @@ pub fn identify(info: u8) -> Option<&'static str> {
 }
 
 /// `xact_desc_relations`.
-fn desc_relations(buf: &mut String, version: PgVersion, label: &str, rels: &[RelFileNode]) {
+fn desc_relations(buf: &mut String, version: PgVersion, label: &str, rels: &[RelFileLocator]) {
     if !rels.is_empty() {
         let _ = write!(buf, "; {label}:");
         for r in rels {
@@ -338,10 +331,11 @@ fn desc_origin(buf: &mut String, origin: u16, origin_lsn: u64, origin_ts: i64) {
     );
 }
 
-/// Port of `xact_desc` (xactdesc.c). `origin` is the record's replication
-/// origin (`XLogRecGetOrigin`, 0 when none). Timestamps are printed in UTC
+/// Port of `xact_desc` (xactdesc.c). The input's `origin` is the record's
+/// replication origin (`XLogRecGetOrigin`, 0 when none). Timestamps are printed in UTC
 /// (see [`timestamptz`]).
-pub fn desc(input: &DescInput<'_>, origin: u16, buf: &mut String) -> Option<()> {
+pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
+    let origin = input.origin;
     let v = input.version;
     let d = input.main_data;
     match input.info & XLOG_XACT_OPMASK {
@@ -420,7 +414,7 @@ pub fn desc(input: &DescInput<'_>, origin: u16, buf: &mut String) -> Option<()> 
 #[cfg(test)]
 mod tests {
     use super::super::testing::{desc, B};
-    use super::super::{describe_with_origin, DescInput, RM_XACT_ID, TRUNCATED};
+    use super::super::{describe, DescInput, RM_XACT_ID, TRUNCATED};
     use super::*;
 
     const V: PgVersion = PgVersion::V15;
@@ -481,7 +475,7 @@ mod tests {
         assert_eq!(p.ts_id, 1663);
         assert_eq!(p.subxacts, vec![801, 802]);
         assert_eq!(p.nrels, 2);
-        assert_eq!(p.rels[1], RelFileNode { spc: 16400, db: 5, rel: 16401 });
+        assert_eq!(p.rels[1], RelFileLocator { spc: 16400, db: 5, rel: 16401 });
         assert_eq!(p.stats, vec![StatsItem { kind: 2, dboid: 5, objid: 16384 }]);
         assert_eq!(p.nmsgs, 1);
         assert_eq!(p.twophase_xid, 800);
@@ -494,9 +488,10 @@ mod tests {
             main_data: &d,
             block0_has_image: false,
             block0_data: None,
+            origin: 3,
         };
         let mut s = String::new();
-        describe_with_origin(&input, 3, &mut s);
+        describe(&input, &mut s);
         assert_eq!(
             s,
             format!(
@@ -611,8 +606,8 @@ mod tests {
             assert_eq!(p.owner, 10);
             assert_eq!(p.gid, "gx1");
             assert_eq!(p.subxacts, vec![901, 902]);
-            assert_eq!(p.commit_rels, vec![RelFileNode { spc: 1663, db: 5, rel: 16500 }]);
-            assert_eq!(p.abort_rels, vec![RelFileNode { spc: 1663, db: 5, rel: 16501 }]);
+            assert_eq!(p.commit_rels, vec![RelFileLocator { spc: 1663, db: 5, rel: 16500 }]);
+            assert_eq!(p.abort_rels, vec![RelFileLocator { spc: 1663, db: 5, rel: 16501 }]);
             assert!(p.commit_stats.is_empty());
             assert_eq!(p.nmsgs, 1);
             assert!(p.initfileinval);
@@ -648,14 +643,14 @@ mod tests {
 
     #[test]
     fn identify_all() {
-        assert_eq!(identify(0x00), Some("COMMIT"));
-        assert_eq!(identify(0x90), Some("PREPARE"));
-        assert_eq!(identify(0x20), Some("ABORT"));
-        assert_eq!(identify(0xB0), Some("COMMIT_PREPARED"));
-        assert_eq!(identify(0x40), Some("ABORT_PREPARED"));
-        assert_eq!(identify(0x50), Some("ASSIGNMENT"));
-        assert_eq!(identify(0x60), Some("INVALIDATION"));
-        assert_eq!(identify(0x70), None);
-        assert_eq!(identify(0xF0), None);
+        assert_eq!(identify(PgVersion::V15, 0x00), Some("COMMIT"));
+        assert_eq!(identify(PgVersion::V15, 0x90), Some("PREPARE"));
+        assert_eq!(identify(PgVersion::V15, 0x20), Some("ABORT"));
+        assert_eq!(identify(PgVersion::V15, 0xB0), Some("COMMIT_PREPARED"));
+        assert_eq!(identify(PgVersion::V15, 0x40), Some("ABORT_PREPARED"));
+        assert_eq!(identify(PgVersion::V15, 0x50), Some("ASSIGNMENT"));
+        assert_eq!(identify(PgVersion::V15, 0x60), Some("INVALIDATION"));
+        assert_eq!(identify(PgVersion::V15, 0x70), None);
+        assert_eq!(identify(PgVersion::V15, 0xF0), None);
     }
 }

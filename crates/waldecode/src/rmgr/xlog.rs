@@ -4,9 +4,11 @@
 
 use std::fmt::Write;
 
-use super::cursor::{bool_at, i32_at, i64_at, u32_at, u64_at, Cursor};
-use super::fmt::{cstr, lsn, timestamptz};
-use super::{DescInput, XLR_INFO_MASK};
+use super::text::{cstr, lsn, timestamptz};
+use super::{DescInput, RM_XLOG_ID};
+use crate::bytes::{bool_at, i32_at, i64_at, u32_at, u64_at, Cursor};
+use crate::record::Record;
+use crate::record::XLR_INFO_MASK;
 use crate::version::PgVersion;
 
 pub const XLOG_CHECKPOINT_SHUTDOWN: u8 = 0x00;
@@ -74,6 +76,29 @@ pub fn parse_checkpoint(version: PgVersion, d: &[u8]) -> Option<CheckPoint> {
         newest_commit_ts_xid: u32_at(d, 76)?,
         oldest_active_xid: u32_at(d, 80)?,
     })
+}
+
+/// Whether a record with these header fields is an `XLOG_SWITCH`: the
+/// rest of its segment is unused.
+pub fn is_switch(rmid: u8, info: u8) -> bool {
+    rmid == RM_XLOG_ID && info & !XLR_INFO_MASK == XLOG_SWITCH
+}
+
+/// Whether a record is `XLOG_FPI` or `XLOG_FPI_FOR_HINT`: nothing but
+/// full-page images, to be installed as they are.
+pub fn is_fpi(rec: &Record<'_>) -> bool {
+    rec.rmid() == RM_XLOG_ID && matches!(rec.info() & !XLR_INFO_MASK, XLOG_FPI | XLOG_FPI_FOR_HINT)
+}
+
+/// The checkpoint a record holds, if it is a checkpoint record (shutdown
+/// or online) whose data parses.
+pub fn checkpoint(rec: &Record<'_>) -> Option<CheckPoint> {
+    let is_checkpoint = rec.rmid() == RM_XLOG_ID
+        && matches!(rec.info() & !XLR_INFO_MASK, XLOG_CHECKPOINT_SHUTDOWN | XLOG_CHECKPOINT_ONLINE);
+    if !is_checkpoint {
+        return None;
+    }
+    parse_checkpoint(rec.version(), rec.main_data())
 }
 
 /// `get_wal_level_string` (xlogdesc.c, PG 17; inline in PG 15).

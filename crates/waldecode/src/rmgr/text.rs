@@ -1,6 +1,7 @@
-//! Formatting helpers shared by the record descriptions: LSNs (`%X/%X`),
+//! Text helpers shared by the record descriptions: LSNs (`%X/%X`),
 //! timestamps (`timestamptz_to_str`), relation paths (`relpathperm`), the
-//! C `%g` conversion and NUL-terminated strings.
+//! C `%g` conversion, NUL-terminated strings, booleans as `T`/`F` and full
+//! transaction ids.
 
 use std::fmt::Write;
 
@@ -177,6 +178,20 @@ fn strip_fraction_zeros(s: &str) -> &str {
     } else {
         s
     }
+}
+
+/// `'T'` or `'F'`, as the C prints booleans here.
+pub fn tf(b: bool) -> char {
+    if b {
+        'T'
+    } else {
+        'F'
+    }
+}
+
+/// A `FullTransactionId` as `epoch:xid`.
+pub fn full_xid(v: u64) -> String {
+    format!("{}:{}", v >> 32, v & 0xFFFF_FFFF)
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
-use super::page::{PageBuf, BLCKSZ};
-use crate::record::RelFileLocator;
+use super::page::PageBuf;
+use crate::layout::RelFileLocator;
+use crate::layout::BLCKSZ;
 
 /// Identity of a page: relation file, fork, block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -4,9 +4,9 @@
 //! (`PageTruncateLinePointerArray`). Every offset read from the page is
 //! checked; a page that does not add up yields `None`/`false`, never a panic.
 
-use crate::bytes::u16_at;
+use crate::bytes::{maxalign, u16_at};
+use crate::layout::BLCKSZ;
 
-pub const BLCKSZ: usize = 8192;
 const SIZE_OF_PAGE_HEADER: usize = 24;
 pub const LP_UNUSED: u8 = 0;
 pub const LP_NORMAL: u8 = 1;
@@ -18,10 +18,6 @@ pub type PageBuf = [u8; BLCKSZ];
 
 fn put_u16(p: &mut PageBuf, off: usize, v: u16) {
     p[off..off + 2].copy_from_slice(&v.to_le_bytes());
-}
-
-fn maxalign(n: usize) -> usize {
-    (n + 7) & !7
 }
 
 pub fn lower(p: &PageBuf) -> usize {
@@ -95,7 +91,7 @@ pub fn add_item(p: &mut PageBuf, offnum: u16, data: &[u8]) -> bool {
         return false;
     }
     let new_lower = if n == limit { lower(p) + 4 } else { lower(p) };
-    let Some(new_upper) = upper(p).checked_sub(maxalign(data.len())) else {
+    let Some(new_upper) = maxalign(data.len()).and_then(|n| upper(p).checked_sub(n)) else {
         return false;
     };
     if new_lower > new_upper {
@@ -155,7 +151,7 @@ pub fn repair_fragmentation(p: &mut PageBuf) -> bool {
     let copy = *p;
     let mut up = special(p);
     for (n, off, len) in items {
-        let Some(u) = up.checked_sub(maxalign(len)) else { return false };
+        let Some(u) = maxalign(len).and_then(|n| up.checked_sub(n)) else { return false };
         up = u;
         p[up..up + len].copy_from_slice(&copy[off..off + len]);
         set_item(p, n, up, LP_NORMAL, len);
