@@ -3,7 +3,7 @@
 #   1. installs what is missing (scripts/setup-toolchain.sh),
 #   2. the decoder crate's unit tests (plain cargo test),
 #   3. the extension's #[pg_test]s (cargo pgrx test, server run as `postgres`),
-#   4. the pg_test/ regression suite (pg_regress against a throwaway cluster).
+#   4. the tests/pg_regress/ suite (pg_regress against a throwaway cluster).
 # Ends with one line "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,14 +38,17 @@ if ! timeout 1800 cargo pgrx test "pg$PG_MAJOR" --runas postgres --pgdata "$WORK
 count "$WORK/pgtest.log" '[0-9]+ passed' '[0-9]+ failed'
 grep -q '^test result: ok' "$WORK/pgtest.log" || failed=$((failed + 1))
 
-echo "== regression suite (pg_test/ with pg_regress)"
-install_extension
+echo "== regression suite (tests/pg_regress/ with pg_regress)"
+# The release build, as scripts/demo.sh installs it: the #[pg_test] step
+# above installed a debug build with test code into the same place, and
+# the user must not be left with that one.
+install_extension --release
 cluster_start "$WORK/cluster" 54329 "wal_compression = pglz" "wal_keep_size = 4GB" "max_wal_size = 4GB"
 PG_REGRESS=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress
-tests=$(sed -n 's/^test: //p' pg_test/schedule | tr '\n' ' ')
+tests=$(sed -n 's/^test: //p' tests/pg_regress/schedule | tr '\n' ' ')
 set +e
 timeout 1800 "$PG_REGRESS" --host="$WORK/cluster" --port=54329 --user=postgres \
-  --inputdir=pg_test --outputdir="$WORK/regress" --bindir="$PG_BIN" \
+  --inputdir=tests/pg_regress --outputdir="$WORK/regress" --bindir="$PG_BIN" \
   --dbname=xlogminer_regress $tests 2>&1 | tee "$WORK/regress.log"
 rc=${PIPESTATUS[0]}
 set -e

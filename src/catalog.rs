@@ -202,8 +202,8 @@ fn describe(relid: pg_sys::Oid) -> Option<RelInfo> {
         Some(RelInfo {
             oid: relid.to_u32(),
             qualified: format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
-            schema,
-            name,
+            schema: schema.into(),
+            name: name.into(),
             atts,
             key,
         })

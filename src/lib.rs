@@ -1,9 +1,11 @@
 //! xlogminer: mines the server's write-ahead log from SQL.
 //!
-//! The decoding lives in the pure `waldecode` crate; this crate is the thin
-//! server side: locating WAL and resolving ranges ([`wal`]), mapping errors
-//! to reports with hints ([`error`]), SQL types ([`types`]) and the
-//! set-returning functions themselves ([`api`]).
+//! The decoding and the mining live in the pure `waldecode` crate; this
+//! crate is the thin server side: who may read WAL ([`privileges`]),
+//! locating WAL and resolving ranges ([`range`]), relations from the live
+//! catalog ([`catalog`]), values rendered by the server's output functions
+//! ([`render`]), errors as reports with hints ([`error`]), SQL types
+//! ([`types`]) and the set-returning functions themselves ([`api`]).
 
 use pgrx::prelude::*;
 
@@ -12,10 +14,10 @@ use pgrx::prelude::*;
 mod api;
 mod catalog;
 mod error;
-mod mine;
+mod privileges;
+mod range;
 mod render;
 mod types;
-mod wal;
 
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 

@@ -2,15 +2,15 @@
 //! value in any session: rendered by the type's own output function under
 //! fixed settings (ISO dates, UTC, postgres interval style, exact floats,
 //! hex bytea), quoted by `quote_literal`, and cast to the column's
-//! schema-qualified type with its type modifier.
+//! schema-qualified type with its type modifier. It is the [`Render`] the
+//! miner of the decoder crate asks for literals.
 
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 
 use pgrx::pg_sys;
-use waldecode::heap::tuple::Datum;
-use waldecode::mine::catalog::AttInfo;
-use waldecode::mine::sql::Value;
+use waldecode::mine::catalog::{AttInfo, RelInfo};
+use waldecode::mine::{Render, Stored};
 
 /// Output settings under which every literal is rendered.
 const FIXED_SETTINGS: [(&str, &str); 5] = [
@@ -34,7 +34,7 @@ const SETTING_FREE_TYPES: [u32; 21] = [
 ];
 
 /// Whether rendering `atts` needs the fixed output settings.
-pub fn needs_fixed_settings(atts: &[AttInfo]) -> bool {
+fn needs_fixed_settings(atts: &[AttInfo]) -> bool {
     atts.iter().any(|a| a.written() && !SETTING_FREE_TYPES.contains(&a.typid))
 }
 
@@ -43,15 +43,19 @@ struct TypeOut {
     sql: String,
 }
 
-/// Renders values; caches per type.
+/// Renders values with the server's output functions; caches per type.
 #[derive(Default)]
-pub struct Renderer {
+pub struct ServerRender {
     types: HashMap<(u32, i32), TypeOut>,
+    /// The GUC nesting level of the row being rendered, when it needed the
+    /// fixed settings.
+    level: Option<i32>,
 }
 
-/// Runs `f` with the fixed output settings in force, restoring the
-/// session's own afterwards (also on error, by transaction abort).
-pub fn with_fixed_settings<T>(f: impl FnOnce() -> T) -> T {
+/// Puts the fixed output settings in force in a new GUC nesting level and
+/// returns it; [`pop_settings`] restores the session's own (an ERROR in
+/// between restores them too, at transaction abort).
+fn push_fixed_settings() -> i32 {
     // SAFETY: GUC nesting as ri_triggers.c and others use it.
     let level = unsafe { pg_sys::NewGUCNestLevel() };
     for (name, value) in FIXED_SETTINGS {
@@ -71,10 +75,12 @@ pub fn with_fixed_settings<T>(f: impl FnOnce() -> T) -> T {
             );
         }
     }
-    let r = f();
-    // SAFETY: pops exactly the level pushed above.
+    level
+}
+
+fn pop_settings(level: i32) {
+    // SAFETY: pops exactly a level pushed by push_fixed_settings.
     unsafe { pg_sys::AtEOXact_GUC(true, level) };
-    r
 }
 
 fn cstr_owned(p: *const std::ffi::c_char) -> String {
@@ -99,7 +105,7 @@ fn palloc_copy(bytes: &[u8], nul: bool) -> *mut u8 {
     }
 }
 
-impl Renderer {
+impl ServerRender {
     fn type_out(&mut self, typid: u32, typmod: i32) -> &TypeOut {
         self.types.entry((typid, typmod)).or_insert_with(|| {
             let mut output_fn = pg_sys::InvalidOid;
@@ -117,40 +123,31 @@ impl Renderer {
             TypeOut { output_fn, sql }
         })
     }
+}
 
-    /// The SQL for one stored value of `att`.
-    pub fn value(&mut self, att: &AttInfo, d: &Datum<'_>) -> Value {
-        let missing_bytes;
-        let d = match d {
-            Datum::Missing => match &att.missing {
-                None => return Value::Null,
-                Some(bytes) => {
-                    missing_bytes = bytes.clone();
-                    match att.layout.attlen {
-                        -1 => Datum::Varlena(&missing_bytes),
-                        -2 => Datum::CString(&missing_bytes),
-                        _ => Datum::Fixed(&missing_bytes),
-                    }
-                }
-            },
-            other => *other,
-        };
+impl Render for ServerRender {
+    fn begin_row(&mut self, rel: &RelInfo) {
+        if needs_fixed_settings(&rel.atts) {
+            self.level = Some(push_fixed_settings());
+        }
+    }
+
+    fn end_row(&mut self) {
+        if let Some(level) = self.level.take() {
+            pop_settings(level);
+        }
+    }
+
+    fn literal(&mut self, att: &AttInfo, d: Stored<'_>) -> String {
         let datum = match d {
-            Datum::Null | Datum::Missing => return Value::Null,
-            Datum::External(_) => {
-                return Value::Unavailable(format!(
-                "column {} holds a value stored out of line (TOAST), which is not recovered yet",
-                att.name
-            ))
-            }
-            Datum::Fixed(b) if att.layout.attbyval => {
+            Stored::Fixed(b) if att.layout.attbyval => {
                 let mut v = [0u8; 8];
                 let n = b.len().min(8);
                 v[..n].copy_from_slice(&b[..n]);
                 pg_sys::Datum::from(u64::from_le_bytes(v))
             }
-            Datum::Fixed(b) | Datum::Varlena(b) => pg_sys::Datum::from(palloc_copy(b, false)),
-            Datum::CString(b) => {
+            Stored::Fixed(b) | Stored::Varlena(b) => pg_sys::Datum::from(palloc_copy(b, false)),
+            Stored::CString(b) => {
                 let b = b.strip_suffix(&[0]).unwrap_or(b);
                 pg_sys::Datum::from(palloc_copy(b, true))
             }
@@ -160,9 +157,9 @@ impl Renderer {
             // internal integer does not. Rebuild it from the integer and
             // the replaying session's number of fractional digits.
             let cents = datum.value() as i64;
-            return Value::Lit(format!(
+            return format!(
                 "(CAST('{cents}' AS pg_catalog.numeric) / (10::pg_catalog.numeric ^ pg_catalog.scale(CAST(CAST(0 AS pg_catalog.money) AS pg_catalog.numeric))))::pg_catalog.money"
-            ));
+            );
         }
         let t = self.type_out(att.typid, att.typmod);
         // SAFETY: the datum is of the column's type (built from the stored
@@ -184,6 +181,6 @@ impl Renderer {
         unsafe { pg_sys::pfree(quoted.cast()) };
         lit.push_str("::");
         lit.push_str(&t.sql);
-        Value::Lit(lit)
+        lit
     }
 }

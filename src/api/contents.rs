@@ -1,12 +1,39 @@
 //! `xlogminer_contents`: what happened to the rows of the current
-//! database's tables, with the SQL to redo it and to undo it.
+//! database's tables, with the SQL to redo it and to undo it. The mining
+//! is the decoder crate's [`Miner`]; this module gives it the live catalog
+//! and the server's renderer, and turns its rows into SQL rows.
+
+use std::rc::Rc;
 
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
+use waldecode::mine::{Filters, MinedRow, Miner, Options};
 
-use crate::mine::{Filters, Miner};
+use crate::catalog::LiveCatalog;
+use crate::error::raise_wal;
+use crate::range::WalScan;
+use crate::render::ServerRender;
 use crate::types::{PgLsn, PgName, Regclass, Xid};
+
+/// One row of `xlogminer_contents` (columns as declared below).
+type ContentsRow = (
+    PgLsn,
+    i32,
+    Xid,
+    &'static str,
+    Option<TimestampWithTimeZone>,
+    PgName,
+    Option<PgName>,
+    Option<PgName>,
+    &'static str,
+    Option<String>,
+    Option<String>,
+    Option<pg_sys::ItemPointerData>,
+    Option<pg_sys::ItemPointerData>,
+    bool,
+    Option<String>,
+);
 
 /// Row changes (INSERT, UPDATE, DELETE) of committed transactions in WAL
 /// order, each with a statement that redoes it and one that undoes it.
@@ -51,5 +78,61 @@ fn xlogminer_contents(
         relations: relations.map(|v| v.into_iter().map(|r| r.0.to_u32()).collect()),
         include_uncommitted,
     };
-    TableIterator::new(Miner::open(start_lsn, end_lsn, wal_dir, filters))
+    let options = Options {
+        page_cache_bytes: crate::page_cache_bytes(),
+        start_at_first_commit: start_lsn.is_none(),
+    };
+    let scan = WalScan::open(start_lsn, end_lsn, wal_dir);
+    let mut miner =
+        Miner::new(scan.into_scan(), filters, LiveCatalog::new(), ServerRender::default(), options)
+            .unwrap_or_else(|e| raise_wal(e));
+    WalScan::warn_ended_early(miner.take_warning());
+    let database = PgName(current_database());
+    TableIterator::new(std::iter::from_fn(move || {
+        let row = miner.next_row().unwrap_or_else(|e| raise_wal(e))?;
+        Some(sql_row(&database, row))
+    }))
+}
+
+fn current_database() -> Rc<str> {
+    // SAFETY: the connected database's name, palloc'd by the server.
+    unsafe {
+        let p = pg_sys::get_database_name(pg_sys::MyDatabaseId);
+        if p.is_null() {
+            Rc::from("")
+        } else {
+            Rc::from(std::ffi::CStr::from_ptr(p).to_string_lossy().as_ref())
+        }
+    }
+}
+
+fn tid(t: Option<(u32, u16)>) -> Option<pg_sys::ItemPointerData> {
+    t.map(|(b, o)| {
+        let mut ip = pg_sys::ItemPointerData::default();
+        ip.ip_blkid.bi_hi = (b >> 16) as u16;
+        ip.ip_blkid.bi_lo = b as u16;
+        ip.ip_posid = o;
+        ip
+    })
+}
+
+fn sql_row(database: &PgName, r: MinedRow) -> ContentsRow {
+    let complete = r.complete();
+    (
+        PgLsn(r.lsn.0),
+        r.item as i32,
+        Xid(r.xid),
+        r.status.as_str(),
+        r.commit_time.and_then(|t| TimestampWithTimeZone::try_from(t).ok()),
+        database.clone(),
+        r.relation.as_ref().map(|rel| PgName(rel.schema.clone())),
+        r.relation.as_ref().map(|rel| PgName(rel.name.clone())),
+        r.op.as_str(),
+        r.redo,
+        r.undo,
+        tid(r.old_tid),
+        tid(r.new_tid),
+        complete,
+        r.info,
+    )
 }

@@ -4,8 +4,8 @@
 use pgrx::prelude::*;
 use waldecode::describe;
 
+use crate::range::WalScan;
 use crate::types::{PgLsn, Xid};
-use crate::wal::WalScan;
 
 /// Records whose end lies in (`start_lsn`, `end_lsn`]: from the first valid
 /// record at or after `start_lsn` (default: the oldest available) to the

@@ -5,8 +5,8 @@
 use pgrx::prelude::*;
 use waldecode::stats::WalStats;
 
+use crate::range::WalScan;
 use crate::types::PgLsn;
-use crate::wal::WalScan;
 
 /// Statistics over the records of a range chosen as for `xlogminer_records`.
 // The first column is named like pg_get_wal_stats's, which is no Rust

@@ -120,8 +120,8 @@ pub fn description(rec: &Record<'_>, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{record, TBlock, WalWriter};
-    use crate::{Lsn, RelFileLocator, WalReader};
+    use crate::testutil::{record, with_record, TBlock, WalWriter};
+    use crate::RelFileLocator;
 
     #[test]
     fn block_ref_text() {
@@ -137,18 +137,23 @@ mod tests {
             TBlock { id: 2, fork: 2, rel: None, blkno: 0, data: vec![1], ..Default::default() },
         ];
         let mut w = WalWriter::new(1 << 20, 1);
+        let text = |w: &WalWriter, lsn| {
+            with_record(w, lsn, |rec| {
+                let mut s = String::new();
+                block_refs(rec, &mut s);
+                (s, rec.fpi_len())
+            })
+        };
         let lsn = w.append(record(10, 0, 1, &blocks, &[0; 3]));
-        let mut r = WalReader::new(w.source());
-        r.seek(lsn).unwrap();
-        let rec = r.next_record().unwrap().unwrap();
-        let mut s = String::new();
-        block_refs(&rec, &mut s);
         assert_eq!(
-            s,
-            "blkref #0: rel 1663/5/16384 fork main blk 3 (FPW); hole: offset: 100, length: 192 \
-             blkref #2: rel 1663/5/16384 fork vm blk 0"
+            text(&w, lsn),
+            (
+                "blkref #0: rel 1663/5/16384 fork main blk 3 (FPW); hole: offset: 100, length: 192 \
+                 blkref #2: rel 1663/5/16384 fork vm blk 0"
+                    .to_string(),
+                8000
+            )
         );
-        assert_eq!(rec.fpi_len(), 8000);
         assert_eq!(rmgr_name(200), "custom200");
         let mut n = String::new();
         for v in [0, 7, 10, 4_294_967_295] {
@@ -159,12 +164,6 @@ mod tests {
         // Without block 0 the text starts with a space, as PostgreSQL's does.
         let blocks = [TBlock { id: 1, rel: Some(rel), blkno: 9, ..Default::default() }];
         let lsn = w.append(record(10, 0, 1, &blocks, &[0; 3]));
-        let mut r = WalReader::new(w.source());
-        r.seek(lsn).unwrap();
-        let rec = r.next_record().unwrap().unwrap();
-        let mut s = String::new();
-        block_refs(&rec, &mut s);
-        assert_eq!(s, " blkref #1: rel 1663/5/16384 fork main blk 9");
-        let _ = Lsn(0);
+        assert_eq!(text(&w, lsn).0, " blkref #1: rel 1663/5/16384 fork main blk 9");
     }
 }

@@ -26,6 +26,7 @@ pub mod page;
 pub mod reader;
 pub mod record;
 pub mod rmgr;
+pub mod scan;
 pub mod segment;
 pub mod source;
 pub mod stats;

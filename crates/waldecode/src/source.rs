@@ -50,6 +50,12 @@ pub trait WalSource {
     /// The oldest and newest segment numbers available, if any.
     fn segment_range(&self) -> Option<(u64, u64)>;
 
+    /// The first position of the oldest segment available (0 when none).
+    fn oldest_lsn(&self) -> Lsn {
+        self.segment_range()
+            .map_or(Lsn::INVALID, |(first, _)| Lsn::from_segment(first, self.segment_size()))
+    }
+
     /// The file name of the segment holding `lsn`, for messages.
     fn segment_file_name(&self, segno: u64) -> String;
 }

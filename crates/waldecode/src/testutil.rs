@@ -8,7 +8,9 @@ use crate::layout::RelFileLocator;
 use crate::layout::XLOG_BLCKSZ;
 use crate::lsn::Lsn;
 use crate::page::{XLP_FIRST_IS_CONTRECORD, XLP_LONG_HEADER};
+use crate::record::Record;
 use crate::source::MemSource;
+use crate::WalReader;
 
 pub const SYSID: u64 = 7_300_000_000_000_000_001;
 
@@ -183,4 +185,12 @@ impl WalWriter {
         let off = (lsn % u64::from(self.seg_size)) as usize;
         self.seg(lsn)[off..off + bytes.len()].copy_from_slice(bytes);
     }
+}
+
+/// Reads the record at `lsn` of `w`'s WAL back and hands it to `f`.
+pub fn with_record<T>(w: &WalWriter, lsn: Lsn, f: impl FnOnce(&Record<'_>) -> T) -> T {
+    let mut r = WalReader::new(w.source());
+    r.seek(lsn).unwrap();
+    let rec = r.next_record().unwrap().unwrap();
+    f(&rec)
 }

@@ -3,8 +3,8 @@
 use super::page;
 use super::redo::{apply, ChangeKind};
 use super::store::{PageKey, PageStore};
-use crate::testutil::{record, TBlock, WalWriter};
-use crate::{Lsn, RelFileLocator, WalReader};
+use crate::testutil::{record, with_record, TBlock, WalWriter};
+use crate::{RelFileLocator, WalReader};
 
 const REL: RelFileLocator = RelFileLocator { spc: 1663, db: 5, rel: 16384 };
 
@@ -168,32 +168,16 @@ fn multi_insert_and_offset_reuse_after_vacuum() {
     // Prune: item 2 dead... then vacuum marks it unused, and an insert reuses it.
     let mut pmd = vec![0u8; 8];
     pmd[6..8].copy_from_slice(&1u16.to_le_bytes());
-    let prune = record(
-        9,
-        0x10,
-        0,
-        &[TBlock {
-            id: 0,
-            rel: Some(REL),
-            blkno: 0,
-            data: 2u16.to_le_bytes().to_vec(),
-            ..Default::default()
-        }],
-        &pmd,
-    );
-    let vacuum = record(
-        9,
-        0x20,
-        0,
-        &[TBlock {
-            id: 0,
-            rel: Some(REL),
-            blkno: 0,
-            data: 2u16.to_le_bytes().to_vec(),
-            ..Default::default()
-        }],
-        &1u16.to_le_bytes(),
-    );
+    // Block 0 of both holds offset 2.
+    let item2 = || TBlock {
+        id: 0,
+        rel: Some(REL),
+        blkno: 0,
+        data: 2u16.to_le_bytes().to_vec(),
+        ..Default::default()
+    };
+    let prune = record(9, 0x10, 0, &[item2()], &pmd);
+    let vacuum = record(9, 0x20, 0, &[item2()], &1u16.to_le_bytes());
     let out =
         run(vec![mi, prune, vacuum, insert(2, false, b"reused"), delete(2), delete(3)], &mut store);
     let items: Vec<_> = out[0]
@@ -230,11 +214,9 @@ fn random_heap_records_never_panic() {
             let blocks = [TBlock { id: 0, rel: Some(REL), blkno: 0, data, ..Default::default() }];
             let mut w = WalWriter::new(1 << 20, 1);
             let lsn = w.append(record(rmid, info, 1, &blocks, &md));
-            let mut r = WalReader::new(w.source());
-            r.seek(lsn).unwrap();
-            let rec = r.next_record().unwrap().unwrap();
-            let _ = apply(&rec, &mut store);
+            with_record(&w, lsn, |rec| {
+                let _ = apply(rec, &mut store);
+            });
         }
     }
-    let _ = Lsn(0);
 }

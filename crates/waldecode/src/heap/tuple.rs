@@ -21,6 +21,12 @@ pub struct AttrDesc {
     pub dropped: bool,
 }
 
+impl AsRef<AttrDesc> for AttrDesc {
+    fn as_ref(&self) -> &AttrDesc {
+        self
+    }
+}
+
 /// One column's raw value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Datum<'a> {
@@ -112,7 +118,10 @@ fn varlena_size(v: &[u8]) -> Option<(usize, bool)> {
 /// Splits `tuple` (header included) into one value per descriptor entry,
 /// as `heap_deform_tuple` does. Entries past the tuple's own attribute
 /// count are [`Datum::Missing`].
-pub fn deform<'a>(tuple: &'a [u8], atts: &[AttrDesc]) -> Result<Vec<Datum<'a>>, DeformError> {
+pub fn deform<'a, A: AsRef<AttrDesc>>(
+    tuple: &'a [u8],
+    atts: &[A],
+) -> Result<Vec<Datum<'a>>, DeformError> {
     let h = TupleHeader::parse(tuple).ok_or(DeformError::ShortHeader(tuple.len()))?;
     let hoff = usize::from(h.hoff);
     if hoff < SIZE_OF_HEAP_TUPLE_HEADER || hoff > tuple.len() {
@@ -127,7 +136,7 @@ pub fn deform<'a>(tuple: &'a [u8], atts: &[AttrDesc]) -> Result<Vec<Datum<'a>>, 
     let data = &tuple[hoff..];
     let mut out = Vec::with_capacity(atts.len());
     let mut off = 0usize;
-    for (i, att) in atts.iter().enumerate().take(natts) {
+    for (i, att) in atts.iter().map(AsRef::as_ref).enumerate().take(natts) {
         if hasnull && bitmap[i >> 3] & (1 << (i & 7)) == 0 {
             out.push(Datum::Null);
             continue;

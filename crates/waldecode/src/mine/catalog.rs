@@ -31,6 +31,12 @@ pub struct AttInfo {
     pub send_fn: Option<String>,
 }
 
+impl AsRef<AttrDesc> for AttInfo {
+    fn as_ref(&self) -> &AttrDesc {
+        &self.layout
+    }
+}
+
 impl AttInfo {
     pub fn dropped(&self) -> bool {
         self.layout.dropped
@@ -46,8 +52,9 @@ impl AttInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RelInfo {
     pub oid: u32,
-    pub schema: String,
-    pub name: String,
+    /// Shared, so every row of the relation can carry them without a copy.
+    pub schema: Rc<str>,
+    pub name: Rc<str>,
     /// `schema.name` as SQL, quoted where needed.
     pub qualified: String,
     pub atts: Vec<AttInfo>,

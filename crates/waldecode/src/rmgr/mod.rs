@@ -204,38 +204,21 @@ pub(crate) mod testing {
     #[derive(Default)]
     pub struct B(pub Vec<u8>);
 
+    /// One little-endian writer per integer type.
+    macro_rules! le {
+        ($($t:ident),*) => {$(
+            pub fn $t(mut self, v: $t) -> Self {
+                self.0.extend_from_slice(&v.to_le_bytes());
+                self
+            }
+        )*};
+    }
+
     impl B {
         pub fn new() -> Self {
             B(Vec::new())
         }
-        pub fn u8(mut self, v: u8) -> Self {
-            self.0.push(v);
-            self
-        }
-        pub fn u16(mut self, v: u16) -> Self {
-            self.0.extend_from_slice(&v.to_le_bytes());
-            self
-        }
-        pub fn u32(mut self, v: u32) -> Self {
-            self.0.extend_from_slice(&v.to_le_bytes());
-            self
-        }
-        pub fn i32(mut self, v: i32) -> Self {
-            self.0.extend_from_slice(&v.to_le_bytes());
-            self
-        }
-        pub fn u64(mut self, v: u64) -> Self {
-            self.0.extend_from_slice(&v.to_le_bytes());
-            self
-        }
-        pub fn i64(mut self, v: i64) -> Self {
-            self.0.extend_from_slice(&v.to_le_bytes());
-            self
-        }
-        pub fn f64(mut self, v: f64) -> Self {
-            self.0.extend_from_slice(&v.to_le_bytes());
-            self
-        }
+        le!(u8, u16, u32, i32, u64, i64, f64);
         pub fn bytes(mut self, v: &[u8]) -> Self {
             self.0.extend_from_slice(v);
             self

@@ -1,0 +1,81 @@
+//! From a deformed row to SQL values: what the miner decides itself
+//! (NULLs, dropped columns, values added later by `ALTER TABLE ... ADD
+//! COLUMN ... DEFAULT`, values stored out of line) and what it asks a
+//! [`Render`] for — the literal of a stored value, which only the server's
+//! type output functions can write exactly.
+
+use super::catalog::{AttInfo, RelInfo};
+use super::sql::Value;
+use crate::heap::tuple::{deform, Datum};
+
+/// A value as a tuple stores it (inline, not NULL): what a [`Render`]
+/// turns into a literal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored<'a> {
+    /// A fixed-length value, `attlen` bytes (little-endian when by value).
+    Fixed(&'a [u8]),
+    /// A varlena, header included (1- or 4-byte header, possibly
+    /// compressed inline).
+    Varlena(&'a [u8]),
+    /// A NUL-terminated string, NUL included.
+    CString(&'a [u8]),
+}
+
+/// Writes SQL literals of stored values. The extension implements it with
+/// PostgreSQL's output functions; tests with a few types of their own.
+pub trait Render {
+    /// Called before the values of one row of `rel` are rendered (the
+    /// extension switches to fixed output settings here when the row needs
+    /// them).
+    fn begin_row(&mut self, _rel: &RelInfo) {}
+
+    /// Called after the values of one row are rendered.
+    fn end_row(&mut self) {}
+
+    /// The SQL expression (a literal with its cast) for a stored value of
+    /// `att`.
+    fn literal(&mut self, att: &AttInfo, value: Stored<'_>) -> String;
+}
+
+/// The values of every column of `rel` in `tuple`, rendered; `Err` with a
+/// reason when the tuple cannot be split into columns.
+pub fn row_values<R: Render>(
+    render: &mut R,
+    rel: &RelInfo,
+    tuple: &[u8],
+) -> Result<Vec<Value>, String> {
+    let datums = deform(tuple, &rel.atts).map_err(|e| format!("could not decode the row: {e}"))?;
+    render.begin_row(rel);
+    let values = rel
+        .atts
+        .iter()
+        .zip(datums.iter().chain(std::iter::repeat(&Datum::Missing)))
+        .map(|(att, d)| if att.dropped() { Value::Null } else { value(render, att, d) })
+        .collect();
+    render.end_row();
+    Ok(values)
+}
+
+/// One column's value.
+fn value<R: Render>(render: &mut R, att: &AttInfo, d: &Datum<'_>) -> Value {
+    let stored = match (d, &att.missing) {
+        (Datum::Null, _) | (Datum::Missing, None) => return Value::Null,
+        // The row predates the column: it reads as the column's missing
+        // value.
+        (Datum::Missing, Some(bytes)) => match att.layout.attlen {
+            -1 => Stored::Varlena(bytes),
+            -2 => Stored::CString(bytes),
+            _ => Stored::Fixed(bytes),
+        },
+        (Datum::External(_), _) => {
+            return Value::Unavailable(format!(
+                "column {} holds a value stored out of line (TOAST), which is not recovered yet",
+                att.name
+            ))
+        }
+        (Datum::Fixed(b), _) => Stored::Fixed(b),
+        (Datum::Varlena(b), _) => Stored::Varlena(b),
+        (Datum::CString(b), _) => Stored::CString(b),
+    };
+    Value::Lit(render.literal(att, stored))
+}
