@@ -48,6 +48,14 @@ fn check_interrupts() {
     pgrx::check_for_interrupts!();
 }
 
+/// A torn last record in a directory ends its WAL quietly, with a WARNING
+/// naming it.
+fn warn_ended_early(why: &WalError) {
+    if let WalError::Corrupt { lsn, reason } = why {
+        pgrx::warning!("WAL in wal_dir ends with an invalid record at {lsn}: {reason}");
+    }
+}
+
 /// The server's own WAL up to its end: everything below the end must be
 /// valid.
 fn server_source(start: Option<Lsn>, end: Option<Lsn>) -> (DirSource, EndPolicy, Lsn) {
@@ -124,31 +132,13 @@ impl WalScan {
             start_removed(&mut reader, start, oldest);
         }
         let mut scan = Scan::new(reader, start, end, policy).unwrap_or_else(|e| raise_wal(e));
-        scan.set_tick(check_interrupts);
-        let mut s = WalScan { scan };
-        Self::warn_ended_early(s.scan.take_warning());
-        s
+        scan.set_hooks(check_interrupts, warn_ended_early);
+        WalScan { scan }
     }
 
     /// The next record of the range, or `None` at its end.
     pub fn next(&mut self) -> Option<Record<'_>> {
-        match self.scan.next_record() {
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                Self::warn_ended_early(self.scan.take_warning());
-                return None;
-            }
-            Err(e) => raise_wal(e),
-        }
-        self.scan.current()
-    }
-
-    /// A torn last record in a directory ends its WAL quietly, with a
-    /// WARNING naming it.
-    pub fn warn_ended_early(why: Option<WalError>) {
-        if let Some(WalError::Corrupt { lsn, reason }) = why {
-            pgrx::warning!("WAL in wal_dir ends with an invalid record at {lsn}: {reason}");
-        }
+        self.scan.next_record().unwrap_or_else(|e| raise_wal(e))
     }
 
     /// The scan, for the miner to drive.

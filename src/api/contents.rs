@@ -86,7 +86,6 @@ fn xlogminer_contents(
     let mut miner =
         Miner::new(scan.into_scan(), filters, LiveCatalog::new(), ServerRender::default(), options)
             .unwrap_or_else(|e| raise_wal(e));
-    WalScan::warn_ended_early(miner.take_warning());
     let database = PgName(current_database());
     TableIterator::new(std::iter::from_fn(move || {
         let row = miner.next_row().unwrap_or_else(|e| raise_wal(e))?;

@@ -36,6 +36,9 @@ pub struct Scan<S: WalSource> {
     /// Called before every record: the extension checks for query cancel
     /// here, so a long scan stops promptly.
     tick: fn(),
+    /// Called when the scan ends early at an invalid record (the extension
+    /// raises a WARNING).
+    warn: fn(&WalError),
 }
 
 impl<S: WalSource> Scan<S> {
@@ -52,14 +55,22 @@ impl<S: WalSource> Scan<S> {
             reached: start,
             warning: None,
             tick: || {},
+            warn: |_| {},
         };
         scan.restart(start, end)?;
         Ok(scan)
     }
 
-    /// Sets the function called before every record.
-    pub fn set_tick(&mut self, tick: fn()) {
+    /// Sets the function called before every record and the one called
+    /// when the scan ends early at an invalid record.
+    /// A warning already due (positioning met the early end) is passed to
+    /// `warn` at once.
+    pub fn set_hooks(&mut self, tick: fn(), warn: fn(&WalError)) {
         self.tick = tick;
+        self.warn = warn;
+        if let Some(w) = &self.warning {
+            warn(w);
+        }
     }
 
     /// The function called before every record.
@@ -84,7 +95,7 @@ impl<S: WalSource> Scan<S> {
                 self.reached = found;
                 Ok(())
             }
-            Err(e) => self.end_or_fail(e),
+            Err(e) => end_or_fail(self.policy, &mut self.done, &mut self.warning, self.warn, e),
         }
     }
 
@@ -126,41 +137,42 @@ impl<S: WalSource> Scan<S> {
         if self.done {
             return Ok(None);
         }
-        // Two steps to satisfy the borrow checker: find out first whether
-        // there is a record, then hand it out.
         match self.reader.next_record() {
-            Ok(Some(rec)) => self.reached = rec.end_lsn(),
+            Ok(Some(rec)) => {
+                self.reached = rec.end_lsn();
+                Ok(Some(rec))
+            }
             Ok(None) => {
                 self.done = true;
-                return Ok(None);
+                Ok(None)
             }
             Err(e) => {
-                self.end_or_fail(e)?;
-                return Ok(None);
+                end_or_fail(self.policy, &mut self.done, &mut self.warning, self.warn, e)?;
+                Ok(None)
             }
         }
-        Ok(self.current())
     }
+}
 
-    /// The record [`Scan::next_record`] returned last, again (`None` at the end).
-    pub fn current(&mut self) -> Option<Record<'_>> {
-        if self.done {
-            return None;
+/// Decides, by the policy, whether `e` ends the scan quietly. (A function
+/// of the fields it needs, so it can run while a record borrows the
+/// reader.)
+fn end_or_fail(
+    policy: EndPolicy,
+    done: &mut bool,
+    warning: &mut Option<WalError>,
+    warn: fn(&WalError),
+    e: WalError,
+) -> Result<()> {
+    *done = true;
+    match (&e, policy) {
+        (WalError::EndOfWal { .. }, EndPolicy::Directory { .. }) => Ok(()),
+        (WalError::Corrupt { .. }, EndPolicy::Directory { explicit_end: false }) => {
+            warn(&e);
+            *warning = Some(e);
+            Ok(())
         }
-        self.reader.current()
-    }
-
-    /// Decides, by the policy, whether `e` ends the scan quietly.
-    fn end_or_fail(&mut self, e: WalError) -> Result<()> {
-        self.done = true;
-        match (&e, self.policy) {
-            (WalError::EndOfWal { .. }, EndPolicy::Directory { .. }) => Ok(()),
-            (WalError::Corrupt { .. }, EndPolicy::Directory { explicit_end: false }) => {
-                self.warning = Some(e);
-                Ok(())
-            }
-            _ => Err(e),
-        }
+        _ => Err(e),
     }
 }
 

@@ -8,9 +8,7 @@ use std::collections::HashMap;
 
 use crate::lsn::Lsn;
 use crate::record::Record;
-use crate::rmgr::xact;
-
-const RM_XACT_ID: u8 = 1;
+use crate::rmgr::{xact, RM_XACT_ID};
 
 /// How a (sub)transaction ended, as of the end of the range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

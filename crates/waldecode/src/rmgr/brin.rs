@@ -25,13 +25,12 @@ pub const XLOG_BRIN_INIT_PAGE: u8 = 0x80;
 
 /// Port of `brin_identify` (brindesc.c).
 pub fn identify(_version: PgVersion, info: u8) -> Option<&'static str> {
-    const INIT: u8 = XLOG_BRIN_INIT_PAGE;
     Some(match info & !XLR_INFO_MASK {
         XLOG_BRIN_CREATE_INDEX => "CREATE_INDEX",
         XLOG_BRIN_INSERT => "INSERT",
-        x if x == XLOG_BRIN_INSERT | INIT => "INSERT+INIT",
+        x if x == XLOG_BRIN_INSERT | XLOG_BRIN_INIT_PAGE => "INSERT+INIT",
         XLOG_BRIN_UPDATE => "UPDATE",
-        x if x == XLOG_BRIN_UPDATE | INIT => "UPDATE+INIT",
+        x if x == XLOG_BRIN_UPDATE | XLOG_BRIN_INIT_PAGE => "UPDATE+INIT",
         XLOG_BRIN_SAMEPAGE_UPDATE => "SAMEPAGE_UPDATE",
         XLOG_BRIN_REVMAP_EXTEND => "REVMAP_EXTEND",
         XLOG_BRIN_DESUMMARIZE => "DESUMMARIZE",

@@ -302,15 +302,14 @@ impl<'a> HeapRecord<'a> {
 /// Port of `heap_identify` (heapdesc.c). Like the C, the whole high nibble
 /// is matched, so only insert and the updates may carry `INIT_PAGE`.
 pub fn identify(_version: PgVersion, info: u8) -> Option<&'static str> {
-    const INIT: u8 = XLOG_HEAP_INIT_PAGE;
     Some(match info & !XLR_INFO_MASK {
         XLOG_HEAP_INSERT => "INSERT",
-        x if x == XLOG_HEAP_INSERT | INIT => "INSERT+INIT",
+        x if x == XLOG_HEAP_INSERT | XLOG_HEAP_INIT_PAGE => "INSERT+INIT",
         XLOG_HEAP_DELETE => "DELETE",
         XLOG_HEAP_UPDATE => "UPDATE",
-        x if x == XLOG_HEAP_UPDATE | INIT => "UPDATE+INIT",
+        x if x == XLOG_HEAP_UPDATE | XLOG_HEAP_INIT_PAGE => "UPDATE+INIT",
         XLOG_HEAP_HOT_UPDATE => "HOT_UPDATE",
-        x if x == XLOG_HEAP_HOT_UPDATE | INIT => "HOT_UPDATE+INIT",
+        x if x == XLOG_HEAP_HOT_UPDATE | XLOG_HEAP_INIT_PAGE => "HOT_UPDATE+INIT",
         XLOG_HEAP_TRUNCATE => "TRUNCATE",
         XLOG_HEAP_CONFIRM => "HEAP_CONFIRM",
         XLOG_HEAP_LOCK => "LOCK",
