@@ -8,8 +8,12 @@ use std::ffi::CStr;
 use std::rc::Rc;
 
 use pgrx::pg_sys;
+use waldecode::heap::page as heap_page;
+use waldecode::heap::toast::ToastPointer;
 use waldecode::heap::tuple::AttrDesc;
+use waldecode::layout::BLCKSZ;
 use waldecode::mine::catalog::{AttInfo, Catalog, RelInfo, RelLookup};
+use waldecode::mine::toast::Chunk;
 use waldecode::{Lsn, RelFileLocator};
 
 /// First OID assigned to user objects (`FirstNormalObjectId`).
@@ -58,6 +62,9 @@ impl LiveCatalog {
         }
         // SAFETY: plain catalog lookups by OID.
         let relkind = unsafe { pg_sys::get_rel_relkind(relid) } as u8;
+        if relkind == pg_sys::RELKIND_TOASTVALUE {
+            return RelLookup::Toast;
+        }
         if relkind != pg_sys::RELKIND_RELATION {
             return RelLookup::Skip;
         }
@@ -76,6 +83,76 @@ impl Catalog for LiveCatalog {
         let r = self.lookup(locator);
         self.cache.insert(locator, r.clone());
         r
+    }
+
+    fn toast_chunks(&mut self, ptr: &ToastPointer) -> Option<Vec<(i32, Vec<u8>)>> {
+        live_toast_chunks(ptr)
+    }
+}
+
+/// The chunks of a TOAST value in the live TOAST relation, read past MVCC:
+/// the chunks of a value deleted since stay until VACUUM removes them. The
+/// relation's index on `chunk_id` gives their positions (with
+/// `SnapshotAny`, dead entries included); each page is copied under a
+/// share lock and the chunk read from the copy with the decoder's checked
+/// page code, so nothing is pruned on the way (a heap fetch through the
+/// index would prune the very chunks it looks for).
+fn live_toast_chunks(ptr: &ToastPointer) -> Option<Vec<(i32, Vec<u8>)>> {
+    let relid = pg_sys::Oid::from(ptr.toastrelid);
+    let lock = pg_sys::AccessShareLock as i32;
+    // SAFETY: the relation and its index are opened with AccessShareLock
+    // and closed below; each buffer is pinned and share-locked while its
+    // page is copied.
+    unsafe {
+        let rel = pg_sys::try_relation_open(relid, lock);
+        if rel.is_null() {
+            return None;
+        }
+        let indexes = pgrx::PgList::<pg_sys::Oid>::from_pg(pg_sys::RelationGetIndexList(rel));
+        let index_oid = indexes.iter_oid().next();
+        let (true, Some(index_oid)) =
+            ((*(*rel).rd_rel).relkind as u8 == pg_sys::RELKIND_TOASTVALUE, index_oid)
+        else {
+            pg_sys::relation_close(rel, lock);
+            return None;
+        };
+        let index = pg_sys::index_open(index_oid, lock);
+        let mut key = pg_sys::ScanKeyData::default();
+        pg_sys::ScanKeyInit(
+            &mut key,
+            1,
+            pg_sys::BTEqualStrategyNumber as u16,
+            pg_sys::Oid::from(pg_sys::F_OIDEQ),
+            pg_sys::Datum::from(ptr.valueid),
+        );
+        let scan = pg_sys::index_beginscan(rel, index, &raw mut pg_sys::SnapshotAnyData, 1, 0);
+        (*scan).ignore_killed_tuples = false;
+        pg_sys::index_rescan(scan, &mut key, 1, std::ptr::null_mut(), 0);
+        let mut page = Box::new([0u8; BLCKSZ]);
+        let mut chunks = Vec::new();
+        loop {
+            let tid = pg_sys::index_getnext_tid(scan, pg_sys::ScanDirection::ForwardScanDirection);
+            if tid.is_null() {
+                break;
+            }
+            let blkno = u32::from((*tid).ip_blkid.bi_hi) << 16 | u32::from((*tid).ip_blkid.bi_lo);
+            let buf = pg_sys::ReadBuffer(rel, blkno);
+            pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_SHARE as i32);
+            std::ptr::copy_nonoverlapping(
+                pg_sys::BufferGetPage(buf).cast::<u8>(),
+                page.as_mut_ptr(),
+                BLCKSZ,
+            );
+            pg_sys::UnlockReleaseBuffer(buf);
+            let chunk = heap_page::tuple(&page, (*tid).ip_posid).and_then(Chunk::parse);
+            if let Some(c) = chunk.filter(|c| c.value_id == ptr.valueid) {
+                chunks.push((c.seq, c.data.to_vec()));
+            }
+        }
+        pg_sys::index_endscan(scan);
+        pg_sys::index_close(index, lock);
+        pg_sys::relation_close(rel, lock);
+        Some(chunks)
     }
 }
 

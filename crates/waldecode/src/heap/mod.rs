@@ -4,14 +4,17 @@
 //! old row version of an UPDATE or DELETE — which WAL at `wal_level =
 //! replica` does not carry — can be read from the page as it was. Each
 //! heap record yields the row changes it describes ([`HeapChange`]).
+//! Tuples are split into columns by [`tuple`]; values kept out of line are
+//! known by their TOAST pointers ([`toast`]).
 
 pub mod page;
 pub mod redo;
 pub mod store;
+pub mod toast;
 pub mod tuple;
 
 pub use redo::{apply, ChangeKind, HeapChange};
-pub use store::{PageKey, PageStore};
+pub use store::{io_error, PageKey, PageStore};
 
 #[cfg(test)]
 mod tests;

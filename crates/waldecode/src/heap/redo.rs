@@ -7,7 +7,7 @@
 //! [`crate::rmgr::heap2`].
 
 use super::page::{self, PageBuf};
-use super::store::{PageKey, PageStore};
+use super::store::{io_error as io, PageKey, PageStore};
 use super::tuple::SIZE_OF_HEAP_TUPLE_HEADER;
 use crate::error::{Result, WalError};
 use crate::layout::{RelFileLocator, BLCKSZ};
@@ -75,10 +75,6 @@ impl HeapChange {
 
 fn key(b: &BlockRef) -> PageKey {
     PageKey { locator: b.locator, fork: b.fork, blkno: b.blkno }
-}
-
-fn io(lsn: Lsn, e: std::io::Error) -> WalError {
-    WalError::Io { lsn, segment: "page cache spill file".into(), source: e }
 }
 
 fn short(rec: &Record<'_>) -> WalError {

@@ -8,8 +8,16 @@ use std::io;
 use std::os::unix::fs::FileExt;
 
 use super::page::PageBuf;
+use crate::error::WalError;
 use crate::layout::RelFileLocator;
 use crate::layout::BLCKSZ;
+use crate::lsn::Lsn;
+
+/// The error of a page that could not be written to or read back from the
+/// spill file, while applying the record at `lsn`.
+pub fn io_error(lsn: Lsn, e: io::Error) -> WalError {
+    WalError::Io { lsn, segment: "page cache spill file".into(), source: e }
+}
 
 /// Identity of a page: relation file, fork, block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -56,6 +56,8 @@ pub enum DeformError {
     Overrun(usize),
     #[error("column {0} has an invalid length")]
     BadLength(usize),
+    #[error("tuple has {0} attributes, the relation {1}")]
+    TooManyAttributes(usize, usize),
 }
 
 /// Header fields of a tuple (`HeapTupleHeaderData`).
@@ -111,8 +113,13 @@ fn varlena_size(v: &[u8]) -> Option<(usize, bool)> {
     if b & 0x01 == 0x01 {
         return Some((usize::from(b >> 1), false));
     }
-    let len = (u32_at(v, 0)? >> 2) as usize;
-    Some((len, false))
+    let word = u32_at(v, 0)?;
+    let len = (word >> 2) as usize;
+    // A 4-byte header counts itself; a compressed one also its raw size
+    // and method (VARHDRSZ_COMPRESSED). Anything shorter would hand a
+    // negative length to whoever reads the value.
+    let least = if word & 0x03 == 0x02 { 8 } else { 4 };
+    (len >= least).then_some((len, false))
 }
 
 /// Splits `tuple` (header included) into one value per descriptor entry,
@@ -127,7 +134,12 @@ pub fn deform<'a, A: AsRef<AttrDesc>>(
     if hoff < SIZE_OF_HEAP_TUPLE_HEADER || hoff > tuple.len() {
         return Err(DeformError::BadHoff(hoff));
     }
-    let natts = h.natts().min(atts.len());
+    if h.natts() > atts.len() {
+        // Attributes are never removed from a relation: a tuple with more
+        // than its descriptor belongs to another relation.
+        return Err(DeformError::TooManyAttributes(h.natts(), atts.len()));
+    }
+    let natts = h.natts();
     let hasnull = h.infomask & HEAP_HASNULL != 0;
     let bitmap = &tuple[SIZE_OF_HEAP_TUPLE_HEADER..hoff];
     if hasnull && bitmap.len() < h.natts().div_ceil(8) {
@@ -261,5 +273,25 @@ mod tests {
             let t = tuple((n % 5) as u16, Some(junk.first().copied().unwrap_or(0)), &junk);
             let _ = deform(&t, &atts);
         }
+    }
+
+    #[test]
+    fn headers_shorter_than_themselves_and_extra_attributes_are_refused() {
+        let atts = [att(-1, b'i', false)];
+        // 4-byte headers claiming 0..3 bytes, a compressed one claiming 4..7.
+        for claimed in [0u32, 1, 2, 3] {
+            let t = tuple(1, None, &(claimed << 2).to_le_bytes());
+            assert!(deform(&t, &atts).is_err(), "{claimed}");
+        }
+        for claimed in [4u32, 7] {
+            let mut d = ((claimed << 2) | 0x02).to_le_bytes().to_vec();
+            d.extend_from_slice(&[0; 8]);
+            assert!(deform(&tuple(1, None, &d), &atts).is_err(), "{claimed}");
+        }
+        let ok = tuple(1, None, &(4u32 << 2).to_le_bytes());
+        assert_eq!(deform(&ok, &atts).unwrap(), vec![Datum::Varlena(&[16, 0, 0, 0])]);
+        // More attributes than the relation has: another relation's tuple.
+        let two = tuple(2, None, &[(2 << 1) | 1, b'a', (2 << 1) | 1, b'b']);
+        assert_eq!(deform(&two, &atts), Err(DeformError::TooManyAttributes(2, 1)));
     }
 }

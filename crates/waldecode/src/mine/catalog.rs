@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use crate::heap::toast::ToastPointer;
 use crate::heap::tuple::AttrDesc;
 use crate::layout::RelFileLocator;
 use crate::lsn::Lsn;
@@ -68,8 +69,11 @@ pub struct RelInfo {
 pub enum RelLookup {
     /// A user table of the current database.
     Table(Rc<RelInfo>),
-    /// A system catalog, TOAST table or other relation whose changes are
-    /// not reported as rows.
+    /// A TOAST relation: its rows are the chunks of values stored out of
+    /// line, not rows to report.
+    Toast,
+    /// A system catalog, index or other relation whose changes are not
+    /// reported as rows.
     Skip,
     /// A relation of another database; it cannot be resolved here.
     OtherDatabase,
@@ -77,9 +81,17 @@ pub enum RelLookup {
     Gone,
 }
 
-/// Resolves storage to relations.
+/// Resolves storage to relations, and reads what the WAL does not hold.
 pub trait Catalog {
     /// The relation stored in `locator`; `lsn` is where the change was
     /// found, for stores that know the catalog's history.
     fn relation(&mut self, locator: RelFileLocator, lsn: Lsn) -> RelLookup;
+
+    /// The chunks (sequence number, data) of the TOAST value `ptr` names,
+    /// from wherever they still are (the extension reads the live TOAST
+    /// relation, dead chunks included); `None` when they are not found.
+    /// They are checked against the pointer by the caller.
+    fn toast_chunks(&mut self, _ptr: &ToastPointer) -> Option<Vec<(i32, Vec<u8>)>> {
+        None
+    }
 }

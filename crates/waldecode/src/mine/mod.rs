@@ -12,6 +12,7 @@
 
 pub mod catalog;
 pub mod sql;
+pub mod toast;
 pub mod values;
 pub mod xacts;
 
@@ -27,14 +28,16 @@ pub use values::{Render, Stored};
 pub use xacts::Status;
 
 use crate::error::Result;
-use crate::heap::{self, ChangeKind, HeapChange, PageStore};
+use crate::heap::toast::ToastPointer;
+use crate::heap::{self, ChangeKind, HeapChange, PageKey, PageStore};
 use crate::layout::RelFileLocator;
 use crate::lsn::Lsn;
 use crate::rmgr::heap::HeapRecord;
-use crate::rmgr::{xlog, RM_HEAP_ID};
+use crate::rmgr::{xlog, RM_HEAP2_ID, RM_HEAP_ID, RM_XACT_ID};
 use crate::scan::Scan;
 use crate::source::WalSource;
 use sql::statements;
+use toast::{assemble, ChunkIndex};
 use values::row_values;
 use xacts::XactTable;
 
@@ -96,11 +99,34 @@ impl MinedRow {
     pub fn complete(&self) -> bool {
         self.redo.is_some()
     }
+
+    fn set_sql(&mut self, sql: std::result::Result<sql::Statements, String>) {
+        (self.redo, self.undo, self.info) = match sql {
+            Ok(s) => (Some(s.redo), Some(s.undo), None),
+            Err(why) => (None, None, Some(why)),
+        };
+    }
 }
 
 /// A speculative insert taken back by its own transaction
 /// (`INSERT ... ON CONFLICT` that found a conflict after inserting).
 type KilledSpec = (RelFileLocator, u32, u16, u32);
+
+/// A row whose old row version needs TOAST values not found yet. A
+/// DELETE's values are deleted — and so their pages first imaged — by the
+/// records that follow it in its transaction; the row waits for them.
+struct Waiting {
+    row: MinedRow,
+    ch: HeapChange,
+    /// The xid of the record that made the change.
+    xid: u32,
+}
+
+/// A row in the output queue, ready or waiting for TOAST values.
+enum Queued {
+    Ready(MinedRow),
+    Waiting(Box<Waiting>),
+}
 
 /// The miner: pass 1 runs in [`Miner::new`], pass 2 row by row in
 /// [`Miner::next_row`].
@@ -112,7 +138,10 @@ pub struct Miner<S: WalSource, C: Catalog, R: Render> {
     catalog: C,
     render: R,
     store: PageStore,
-    queue: VecDeque<MinedRow>,
+    toast: ChunkIndex,
+    queue: VecDeque<Queued>,
+    /// Pass 2 has read its last record.
+    ended: bool,
     filters: Filters,
 }
 
@@ -146,7 +175,9 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             catalog,
             render,
             store: PageStore::new(options.page_cache_bytes),
+            toast: ChunkIndex::default(),
             queue: VecDeque::new(),
+            ended: false,
             filters,
         })
     }
@@ -159,22 +190,88 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
     /// The next row, `None` at the end of the range.
     pub fn next_row(&mut self) -> Result<Option<MinedRow>> {
         loop {
-            if let Some(r) = self.queue.pop_front() {
-                return Ok(Some(r));
+            match self.queue.front() {
+                Some(Queued::Ready(_)) => {
+                    if let Some(Queued::Ready(r)) = self.queue.pop_front() {
+                        return Ok(Some(r));
+                    }
+                }
+                Some(Queued::Waiting(_)) if self.ended => self.resolve_waiting(|_| true),
+                None if self.ended => return Ok(None),
+                _ => {}
             }
-            let Some(rec) = self.scan.next_record()? else {
-                return Ok(None);
-            };
-            let (lsn, xid) = (rec.lsn(), rec.xid());
-            let changes = heap::apply(&rec, &mut self.store)?;
-            if lsn < self.row_start {
+            if !self.ended {
+                self.next_record()?;
+            }
+        }
+    }
+
+    /// Reads one record of pass 2: tracks its pages and TOAST chunks,
+    /// resolves the rows waiting for it and queues its row changes.
+    fn next_record(&mut self) -> Result<()> {
+        let Some(rec) = self.scan.next_record()? else {
+            self.ended = true;
+            return Ok(());
+        };
+        let (lsn, xid, rmid) = (rec.lsn(), rec.xid(), rec.rmid());
+        let changes = heap::apply(&rec, &mut self.store)?;
+        // Chunks of TOAST values: those on pages imaged here (written
+        // before the range) and those inserted here.
+        let mut toast_record = false;
+        // Only heap records and bare page images touch TOAST pages.
+        let heap_pages = matches!(rmid, RM_HEAP_ID | RM_HEAP2_ID) || xlog::is_fpi(&rec);
+        for b in rec.blocks().iter().filter(|_| heap_pages) {
+            if !matches!(self.catalog.relation(b.locator, lsn), RelLookup::Toast) {
                 continue;
             }
+            toast_record = true;
+            if b.fork == 0 && b.image.as_ref().is_some_and(|i| i.apply) {
+                let key = PageKey { locator: b.locator, fork: 0, blkno: b.blkno };
+                self.toast.note_page(&mut self.store, key, lsn)?;
+            }
+        }
+        for ch in &changes {
+            if let (true, Some(tid), Some(t)) = (ch.on_toast_relation, ch.new_tid, &ch.new_tuple) {
+                self.toast.note(ch.locator, tid, t);
+            }
+        }
+        // A transaction moves on from a change when it writes anything but
+        // its TOAST chunks, or ends.
+        if rmid == RM_XACT_ID {
+            self.resolve_waiting(|_| true);
+        } else if xid != 0 && !toast_record {
+            self.resolve_waiting(|w| w.xid == xid);
+        }
+        if lsn >= self.row_start {
             for ch in changes {
-                if let Some(row) = self.row_for(lsn, xid, ch) {
-                    self.queue.push_back(row);
+                if let Some(q) = self.row_for(lsn, xid, ch) {
+                    self.queue.push_back(q);
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Builds the statements of the waiting rows `which` selects again,
+    /// with the TOAST chunks known now; they are ready, complete or not.
+    fn resolve_waiting(&mut self, which: impl Fn(&Waiting) -> bool) {
+        if !self.queue.iter().any(|q| matches!(q, Queued::Waiting(w) if which(w))) {
+            return;
+        }
+        let queue = std::mem::take(&mut self.queue);
+        for q in queue {
+            let q = match q {
+                Queued::Waiting(w) if which(&w) => {
+                    let Waiting { mut row, ch, .. } = *w;
+                    if let Some(rel) = row.relation.clone() {
+                        let (sql, _) = self.sql_for(&rel, row.op, &ch, row.lsn);
+                        row.set_sql(sql);
+                    }
+                    Queued::Ready(row)
+                }
+                other => other,
+            };
+            self.queue.push_back(q);
         }
     }
 
@@ -200,7 +297,7 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         Some((top, status, commit_time))
     }
 
-    fn row_for(&mut self, lsn: Lsn, xid: u32, ch: HeapChange) -> Option<MinedRow> {
+    fn row_for(&mut self, lsn: Lsn, xid: u32, ch: HeapChange) -> Option<Queued> {
         let op = match ch.kind {
             ChangeKind::Insert => {
                 let killed = ch.speculative
@@ -222,7 +319,7 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         let (top, status, commit_time) = self.wanted(xid)?;
         let relation = match self.catalog.relation(ch.locator, lsn) {
             RelLookup::Table(r) => Some(r),
-            RelLookup::Skip | RelLookup::OtherDatabase => return None,
+            RelLookup::Toast | RelLookup::Skip | RelLookup::OtherDatabase => return None,
             RelLookup::Gone => None,
         };
         if let Some(set) = &self.filters.relations {
@@ -230,18 +327,17 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
                 return None;
             }
         }
-        let sql = match &relation {
-            None => Err(format!(
-                "no relation uses file {}/{}/{} now: it was dropped, truncated or rewritten since",
-                ch.locator.spc, ch.locator.db, ch.locator.rel
-            )),
-            Some(rel) => self.sql_for(rel, op, &ch),
+        let (sql, toast_missing) = match &relation {
+            None => (
+                Err(format!(
+                    "no relation uses file {}/{}/{} now: it was dropped, truncated or rewritten since",
+                    ch.locator.spc, ch.locator.db, ch.locator.rel
+                )),
+                false,
+            ),
+            Some(rel) => self.sql_for(rel, op, &ch, lsn),
         };
-        let (redo, undo, info) = match sql {
-            Ok(s) => (Some(s.redo), Some(s.undo), None),
-            Err(why) => (None, None, Some(why)),
-        };
-        Some(MinedRow {
+        let mut row = MinedRow {
             lsn,
             item: ch.item,
             xid: top,
@@ -249,33 +345,64 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             commit_time,
             relation,
             op,
-            redo,
-            undo,
+            redo: None,
+            undo: None,
             old_tid: ch.old_tid,
             new_tid: ch.new_tid,
-            info,
+            info: None,
+        };
+        row.set_sql(sql);
+        Some(if toast_missing && op == Op::Delete {
+            Queued::Waiting(Box::new(Waiting { row, ch, xid }))
+        } else {
+            Queued::Ready(row)
         })
     }
 
-    /// Renders the old and new rows and builds the statements.
+    /// Renders the old and new rows and builds the statements; also says
+    /// whether a TOAST value was not found.
     fn sql_for(
         &mut self,
         rel: &RelInfo,
         op: Op,
         ch: &HeapChange,
-    ) -> Result<sql::Statements, String> {
+        lsn: Lsn,
+    ) -> (std::result::Result<sql::Statements, String>, bool) {
         if let Some(why) = &ch.missing {
-            return Err(why.clone());
+            return (Err(why.clone()), false);
         }
+        let Miner { render, store, toast, catalog, .. } = self;
+        let db = ch.locator.db;
+        let mut toast_missing = false;
+        // Values stored out of line: from the chunks the WAL showed, else
+        // from wherever the catalog finds them.
+        let mut detoast = |ptr: &ToastPointer| -> std::result::Result<Vec<u8>, String> {
+            if let Some(v) = toast.fetch(store, db, ptr, lsn).map_err(|e| e.to_string())? {
+                return Ok(v);
+            }
+            let found = match catalog.toast_chunks(ptr) {
+                Some(chunks) => assemble(ptr, chunks),
+                None => {
+                    Err("its chunks are neither in the WAL read nor in the TOAST relation".into())
+                }
+            };
+            toast_missing |= found.is_err();
+            found
+        };
+        let mut render_row = |t: &[u8]| row_values(render, rel, t, &mut detoast);
         let old = match (&ch.old_tuple, op) {
-            (Some(t), Op::Update | Op::Delete) => Some(row_values(&mut self.render, rel, t)?),
+            (Some(t), Op::Update | Op::Delete) => Some(render_row(t)),
             _ => None,
         };
         let new = match (&ch.new_tuple, op) {
-            (Some(t), Op::Update | Op::Insert) => Some(row_values(&mut self.render, rel, t)?),
+            (Some(t), Op::Update | Op::Insert) => Some(render_row(t)),
             _ => None,
         };
-        statements(rel, op, old.as_deref(), new.as_deref())
+        let sql = match (old.transpose(), new.transpose()) {
+            (Ok(old), Ok(new)) => statements(rel, op, old.as_deref(), new.as_deref()),
+            (Err(why), _) | (_, Err(why)) => Err(why),
+        };
+        (sql, toast_missing)
     }
 }
 

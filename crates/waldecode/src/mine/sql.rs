@@ -257,5 +257,12 @@ mod tests {
             statements(&r, Op::Update, None, Some(&new)).unwrap_err(),
             "the old row could not be recovered"
         );
+        // A value that changed but cannot be read makes the UPDATE
+        // incomplete, never a statement that leaves it as it was.
+        let changed = [lit("1"), Value::Null, Value::Unavailable("toasted 2".into()), lit("3")];
+        assert_eq!(
+            statements(&r, Op::Update, Some(&old), Some(&changed)).unwrap_err(),
+            "toasted 2"
+        );
     }
 }

@@ -1,11 +1,13 @@
 //! From a deformed row to SQL values: what the miner decides itself
 //! (NULLs, dropped columns, values added later by `ALTER TABLE ... ADD
-//! COLUMN ... DEFAULT`, values stored out of line) and what it asks a
+//! COLUMN ... DEFAULT`, values stored out of line or compressed) and what it asks a
 //! [`Render`] for — the literal of a stored value, which only the server's
 //! type output functions can write exactly.
 
 use super::catalog::{AttInfo, RelInfo};
 use super::sql::Value;
+use super::toast::inline_plain;
+use crate::heap::toast::ToastPointer;
 use crate::heap::tuple::{deform, Datum};
 
 /// A value as a tuple stores it (inline, not NULL): what a [`Render`]
@@ -37,12 +39,16 @@ pub trait Render {
     fn literal(&mut self, att: &AttInfo, value: Stored<'_>) -> String;
 }
 
+/// Finds the value a TOAST pointer names: a plain varlena, or why not.
+pub type Detoast<'a> = dyn FnMut(&ToastPointer) -> Result<Vec<u8>, String> + 'a;
+
 /// The values of every column of `rel` in `tuple`, rendered; `Err` with a
 /// reason when the tuple cannot be split into columns.
 pub fn row_values<R: Render>(
     render: &mut R,
     rel: &RelInfo,
     tuple: &[u8],
+    detoast: &mut Detoast<'_>,
 ) -> Result<Vec<Value>, String> {
     let datums = deform(tuple, &rel.atts).map_err(|e| format!("could not decode the row: {e}"))?;
     render.begin_row(rel);
@@ -50,14 +56,19 @@ pub fn row_values<R: Render>(
         .atts
         .iter()
         .zip(datums.iter().chain(std::iter::repeat(&Datum::Missing)))
-        .map(|(att, d)| if att.dropped() { Value::Null } else { value(render, att, d) })
+        .map(|(att, d)| if att.dropped() { Value::Null } else { value(render, att, d, detoast) })
         .collect();
     render.end_row();
     Ok(values)
 }
 
 /// One column's value.
-fn value<R: Render>(render: &mut R, att: &AttInfo, d: &Datum<'_>) -> Value {
+fn value<R: Render>(
+    render: &mut R,
+    att: &AttInfo,
+    d: &Datum<'_>,
+    detoast: &mut Detoast<'_>,
+) -> Value {
     let stored = match (d, &att.missing) {
         (Datum::Null, _) | (Datum::Missing, None) => return Value::Null,
         // The row predates the column: it reads as the column's missing
@@ -67,14 +78,35 @@ fn value<R: Render>(render: &mut R, att: &AttInfo, d: &Datum<'_>) -> Value {
             -2 => Stored::CString(bytes),
             _ => Stored::Fixed(bytes),
         },
-        (Datum::External(_), _) => {
-            return Value::Unavailable(format!(
-                "column {} holds a value stored out of line (TOAST), which is not recovered yet",
-                att.name
-            ))
+        (Datum::External(ptr), _) => {
+            // The reason names the stored value: an UPDATE that kept the
+            // pointer kept the value, one that changed it did not.
+            let Some(p) = ToastPointer::parse(ptr) else {
+                return Value::Unavailable(format!(
+                    "column {} holds an unreadable TOAST pointer {ptr:02X?}",
+                    att.name
+                ));
+            };
+            return match detoast(&p) {
+                Ok(plain) => Value::Lit(render.literal(att, Stored::Varlena(&plain))),
+                Err(why) => Value::Unavailable(format!(
+                    "column {} holds a value stored out of line (TOAST {}) that could not be recovered: {why}",
+                    att.name,
+                    p.describe()
+                )),
+            };
         }
         (Datum::Fixed(b), _) => Stored::Fixed(b),
-        (Datum::Varlena(b), _) => Stored::Varlena(b),
+        (Datum::Varlena(b), _) => match inline_plain(b) {
+            Ok(Some(plain)) => return Value::Lit(render.literal(att, Stored::Varlena(&plain))),
+            Ok(None) => Stored::Varlena(b),
+            Err(why) => {
+                return Value::Unavailable(format!(
+                    "column {} holds an invalid value: {why}",
+                    att.name
+                ))
+            }
+        },
         (Datum::CString(b), _) => Stored::CString(b),
     };
     Value::Lit(render.literal(att, stored))
