@@ -88,6 +88,65 @@ impl Catalog for LiveCatalog {
     fn toast_chunks(&mut self, ptr: &ToastPointer) -> Option<Vec<(i32, Vec<u8>)>> {
         live_toast_chunks(ptr)
     }
+
+    fn live_tuple(&mut self, locator: RelFileLocator, tid: (u32, u16)) -> Option<Vec<u8>> {
+        if locator.db != self.my_db {
+            return None;
+        }
+        let spc = if locator.spc == self.my_spc { 0 } else { locator.spc };
+        // SAFETY: a catalog lookup, as in `lookup`.
+        let relid = unsafe {
+            pg_sys::ffi::pg_guard_ffi_boundary(|| {
+                RelidByRelfilenode(pg_sys::Oid::from(spc), pg_sys::Oid::from(locator.rel))
+            })
+        };
+        if relid == pg_sys::InvalidOid {
+            return None;
+        }
+        let page = read_page(relid, tid.0)?;
+        heap_page::tuple(&page, tid.1).map(<[u8]>::to_vec)
+    }
+}
+
+/// Block `blkno` of relation `relid` as it is now: pinned, share-locked
+/// and copied, so it is read with the decoder's checked page code.
+/// `None` when the relation is gone or shorter.
+fn read_page(relid: pg_sys::Oid, blkno: u32) -> Option<Box<[u8; BLCKSZ]>> {
+    let lock = pg_sys::AccessShareLock as i32;
+    // SAFETY: the relation is opened with AccessShareLock and closed below;
+    // the buffer is pinned and share-locked while its page is copied, and
+    // only blocks below the relation's length are read.
+    unsafe {
+        let rel = pg_sys::try_relation_open(relid, lock);
+        if rel.is_null() {
+            return None;
+        }
+        let nblocks =
+            pg_sys::RelationGetNumberOfBlocksInFork(rel, pg_sys::ForkNumber::MAIN_FORKNUM);
+        let page = (blkno < nblocks).then(|| copy_block(rel, blkno));
+        pg_sys::relation_close(rel, lock);
+        page
+    }
+}
+
+/// Copies block `blkno` of the open relation `rel` under a share lock.
+///
+/// # Safety
+/// `rel` must be open and `blkno` below its length.
+unsafe fn copy_block(rel: pg_sys::Relation, blkno: u32) -> Box<[u8; BLCKSZ]> {
+    let mut page = Box::new([0u8; BLCKSZ]);
+    // SAFETY: per the contract; the page is BLCKSZ bytes of a pinned buffer.
+    unsafe {
+        let buf = pg_sys::ReadBuffer(rel, blkno);
+        pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_SHARE as i32);
+        std::ptr::copy_nonoverlapping(
+            pg_sys::BufferGetPage(buf).cast::<u8>(),
+            page.as_mut_ptr(),
+            BLCKSZ,
+        );
+        pg_sys::UnlockReleaseBuffer(buf);
+    }
+    page
 }
 
 /// The chunks of a TOAST value in the live TOAST relation, read past MVCC:
@@ -128,7 +187,8 @@ fn live_toast_chunks(ptr: &ToastPointer) -> Option<Vec<(i32, Vec<u8>)>> {
         let scan = pg_sys::index_beginscan(rel, index, &raw mut pg_sys::SnapshotAnyData, 1, 0);
         (*scan).ignore_killed_tuples = false;
         pg_sys::index_rescan(scan, &mut key, 1, std::ptr::null_mut(), 0);
-        let mut page = Box::new([0u8; BLCKSZ]);
+        let nblocks =
+            pg_sys::RelationGetNumberOfBlocksInFork(rel, pg_sys::ForkNumber::MAIN_FORKNUM);
         let mut chunks = Vec::new();
         loop {
             let tid = pg_sys::index_getnext_tid(scan, pg_sys::ScanDirection::ForwardScanDirection);
@@ -136,14 +196,10 @@ fn live_toast_chunks(ptr: &ToastPointer) -> Option<Vec<(i32, Vec<u8>)>> {
                 break;
             }
             let blkno = u32::from((*tid).ip_blkid.bi_hi) << 16 | u32::from((*tid).ip_blkid.bi_lo);
-            let buf = pg_sys::ReadBuffer(rel, blkno);
-            pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_SHARE as i32);
-            std::ptr::copy_nonoverlapping(
-                pg_sys::BufferGetPage(buf).cast::<u8>(),
-                page.as_mut_ptr(),
-                BLCKSZ,
-            );
-            pg_sys::UnlockReleaseBuffer(buf);
+            if blkno >= nblocks {
+                continue;
+            }
+            let page = copy_block(rel, blkno);
             let chunk = heap_page::tuple(&page, (*tid).ip_posid).and_then(Chunk::parse);
             if let Some(c) = chunk.filter(|c| c.value_id == ptr.valueid) {
                 chunks.push((c.seq, c.data.to_vec()));

@@ -13,7 +13,7 @@ pub mod store;
 pub mod toast;
 pub mod tuple;
 
-pub use redo::{apply, ChangeKind, HeapChange};
+pub use redo::{apply, no_live_tuples, ChangeKind, HeapChange, LiveTuple};
 pub use store::{io_error, PageKey, PageStore};
 
 #[cfg(test)]

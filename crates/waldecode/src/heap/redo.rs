@@ -8,7 +8,7 @@
 
 use super::page::{self, PageBuf};
 use super::store::{io_error as io, PageKey, PageStore};
-use super::tuple::SIZE_OF_HEAP_TUPLE_HEADER;
+use super::tuple::{TupleHeader, SIZE_OF_HEAP_TUPLE_HEADER};
 use crate::error::{Result, WalError};
 use crate::layout::{RelFileLocator, BLCKSZ};
 use crate::lsn::Lsn;
@@ -84,9 +84,28 @@ fn short(rec: &Record<'_>) -> WalError {
 
 fn not_tracked(b: &BlockRef) -> String {
     format!(
-        "the old row version is not known: page {} of relation file {}/{}/{} was not seen with a full-page image since decoding started",
+        "the old row version is not known: page {} of relation file {}/{}/{} was not seen with a full-page image since decoding started, and the relation's page does not hold it now",
         b.blkno, b.locator.spc, b.locator.db, b.locator.rel
     )
+}
+
+/// Reads the tuple at a position of a relation's page as it is now (the
+/// extension: the buffer manager, under a share lock); `None` when there
+/// is none. Asked only for pages WAL never showed.
+pub type LiveTuple<'a> = dyn FnMut(RelFileLocator, (u32, u16)) -> Option<Vec<u8>> + 'a;
+
+/// Nothing is live: for callers without a server.
+pub fn no_live_tuples(_: RelFileLocator, _: (u32, u16)) -> Option<Vec<u8>> {
+    None
+}
+
+/// Whether a tuple read from the relation now is the old row version a
+/// DELETE or UPDATE record speaks of: its xmax is the one the record set,
+/// and for an UPDATE its ctid leads to the new version. Row data never
+/// changes in place, so such a tuple holds the old values.
+fn is_old_version(t: &[u8], xmax: u32, next: Option<(u32, u16)>) -> bool {
+    let Some(h) = TupleHeader::parse(t) else { return false };
+    h.xmax == xmax && next.is_none_or(|n| h.ctid == n)
 }
 
 const NEW_ROW_MISSING: &str = "the inserted row is in neither the record nor a known page";
@@ -180,20 +199,29 @@ fn put_empty_page(store: &mut PageStore, k: PageKey, lsn: Lsn) -> Result<()> {
     store.put(k, p).map_err(|e| io(lsn, e))
 }
 
-/// Applies one record; returns the row changes of heap records.
-pub fn apply(rec: &Record<'_>, store: &mut PageStore) -> Result<Vec<HeapChange>> {
+/// Applies one record; returns the row changes of heap records. An old row
+/// version on a page WAL never showed is looked for with `live`.
+pub fn apply(
+    rec: &Record<'_>,
+    store: &mut PageStore,
+    live: &mut LiveTuple<'_>,
+) -> Result<Vec<HeapChange>> {
     if xlog::is_fpi(rec) {
         restore_all(rec, store)?;
         return Ok(Vec::new());
     }
     match rec.rmid() {
-        RM_HEAP_ID => heap(rec, store),
+        RM_HEAP_ID => heap(rec, store, live),
         RM_HEAP2_ID => heap2(rec, store),
         _ => Ok(Vec::new()),
     }
 }
 
-fn heap(rec: &Record<'_>, store: &mut PageStore) -> Result<Vec<HeapChange>> {
+fn heap(
+    rec: &Record<'_>,
+    store: &mut PageStore,
+    live: &mut LiveTuple<'_>,
+) -> Result<Vec<HeapChange>> {
     let Some(b0) = rec.block(0) else {
         return Ok(Vec::new());
     };
@@ -215,12 +243,16 @@ fn heap(rec: &Record<'_>, store: &mut PageStore) -> Result<Vec<HeapChange>> {
                 ch.old_tuple = r.old_tuple().map(|(h, d)| build_tuple(h, d, 0, rec.xid(), (0, 0)));
             }
             if ch.old_tuple.is_none() {
+                ch.old_tuple = live(b0.locator, (b0.blkno, r.offnum))
+                    .filter(|t| is_old_version(t, r.xmax, None));
+            }
+            if ch.old_tuple.is_none() {
                 ch.missing = Some(not_tracked(b0));
             }
             Ok(vec![ch])
         }
         Some(HeapRecord::Update { hot, update }) => {
-            self::update(rec, store, b0, &update, hot, init)
+            self::update(rec, store, live, b0, &update, hot, init)
         }
         Some(HeapRecord::Confirm { offnum }) => {
             restore(rec, b0, store)?;
@@ -294,6 +326,7 @@ fn inplace(p: &mut PageBuf, offnum: u16, new: &[u8]) -> bool {
 fn update(
     rec: &Record<'_>,
     store: &mut PageStore,
+    live: &mut LiveTuple<'_>,
     b0: &BlockRef,
     r: &XlHeapUpdate<'_>,
     hot: bool,
@@ -313,6 +346,10 @@ fn update(
     }
     if ch.old_tuple.is_none() {
         ch.old_tuple = r.old_tuple().map(|(h, d)| build_tuple(h, d, 0, rec.xid(), (0, 0)));
+    }
+    if ch.old_tuple.is_none() {
+        ch.old_tuple = live(old_b.locator, (old_b.blkno, r.old_offnum))
+            .filter(|t| is_old_version(t, r.old_xmax, Some(new_tid)));
     }
     if new_restored {
         ch.new_tuple = page_tuple(store, key(b0), r.new_offnum, lsn)?;

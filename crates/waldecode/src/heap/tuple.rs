@@ -65,6 +65,8 @@ pub enum DeformError {
 pub struct TupleHeader {
     pub xmin: u32,
     pub xmax: u32,
+    /// `t_ctid`: the tuple's own position, or its newer version's.
+    pub ctid: (u32, u16),
     pub infomask2: u16,
     pub infomask: u16,
     pub hoff: u8,
@@ -72,9 +74,11 @@ pub struct TupleHeader {
 
 impl TupleHeader {
     pub fn parse(t: &[u8]) -> Option<TupleHeader> {
+        let (hi, lo) = (u32::from(u16_at(t, 12)?), u32::from(u16_at(t, 14)?));
         Some(TupleHeader {
             xmin: u32_at(t, 0)?,
             xmax: u32_at(t, 4)?,
+            ctid: (hi << 16 | lo, u16_at(t, 16)?),
             infomask2: u16_at(t, 18)?,
             infomask: u16_at(t, 20)?,
             hoff: *t.get(22)?,

@@ -94,4 +94,11 @@ pub trait Catalog {
     fn toast_chunks(&mut self, _ptr: &ToastPointer) -> Option<Vec<(i32, Vec<u8>)>> {
         None
     }
+
+    /// The tuple at `tid` of the relation stored in `locator`, as its page
+    /// holds it now, for a page the WAL never showed; `None` when there is
+    /// none. The caller checks that it is the row version it needs.
+    fn live_tuple(&mut self, _locator: RelFileLocator, _tid: (u32, u16)) -> Option<Vec<u8>> {
+        None
+    }
 }

@@ -214,7 +214,9 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             return Ok(());
         };
         let (lsn, xid, rmid) = (rec.lsn(), rec.xid(), rec.rmid());
-        let changes = heap::apply(&rec, &mut self.store)?;
+        let catalog = &mut self.catalog;
+        let changes =
+            heap::apply(&rec, &mut self.store, &mut |loc, tid| catalog.live_tuple(loc, tid))?;
         // Chunks of TOAST values: those on pages imaged here (written
         // before the range) and those inserted here.
         let mut toast_record = false;
