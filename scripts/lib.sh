@@ -23,7 +23,7 @@ cluster_start() {
   shift 2
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     install -d -o postgres -g postgres -m 700 "$dir" "$dir/data"
-    as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 \
+    as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log"; return 1; }
     {
       echo "port = $port"

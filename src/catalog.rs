@@ -16,6 +16,8 @@ use waldecode::mine::catalog::{AttInfo, Catalog, RelInfo, RelLookup};
 use waldecode::mine::toast::Chunk;
 use waldecode::{Lsn, RelFileLocator};
 
+use crate::encoding::{cstr_to_utf8, to_server_cstring};
+
 /// First OID assigned to user objects (`FirstNormalObjectId`).
 const FIRST_NORMAL_OBJECT_ID: u32 = 16384;
 
@@ -212,19 +214,11 @@ fn live_toast_chunks(ptr: &ToastPointer) -> Option<Vec<(i32, Vec<u8>)>> {
     }
 }
 
-fn cstr_to_string(p: *const std::ffi::c_char) -> String {
-    if p.is_null() {
-        return String::new();
-    }
-    // SAFETY: a NUL-terminated string from the server.
-    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
-}
-
 /// `quote_identifier`.
 pub fn quote_ident(s: &str) -> String {
-    let c = std::ffi::CString::new(s).unwrap_or_default();
+    let c = to_server_cstring(s);
     // SAFETY: quote_identifier returns its argument or a palloc'd copy.
-    cstr_to_string(unsafe { pg_sys::quote_identifier(c.as_ptr()) })
+    cstr_to_utf8(unsafe { pg_sys::quote_identifier(c.as_ptr()) })
 }
 
 /// The schema-qualified name of a function, for use in SQL.
@@ -240,7 +234,7 @@ fn qualified_func(oid: pg_sys::Oid) -> Option<String> {
     if ns.is_null() || name.is_null() {
         return None;
     }
-    Some(format!("{}.{}", quote_ident(&cstr_to_string(ns)), quote_ident(&cstr_to_string(name))))
+    Some(format!("{}.{}", quote_ident(&cstr_to_utf8(ns)), quote_ident(&cstr_to_utf8(name))))
 }
 
 /// The binary send function of a type (`pg_type.typsend`).
@@ -298,14 +292,14 @@ fn describe(relid: pg_sys::Oid) -> Option<RelInfo> {
             return None;
         }
         let form = (*rel).rd_rel;
-        let schema = cstr_to_string(pg_sys::get_namespace_name((*form).relnamespace));
-        let name = cstr_to_string((*form).relname.data.as_ptr());
+        let schema = cstr_to_utf8(pg_sys::get_namespace_name((*form).relnamespace));
+        let name = cstr_to_utf8((*form).relname.data.as_ptr());
         let tupdesc = (*rel).rd_att;
         let natts = (*tupdesc).natts as usize;
         let attrs = (*tupdesc).attrs.as_slice(natts);
         let mut atts = Vec::with_capacity(natts);
         for (i, a) in attrs.iter().enumerate() {
-            let attname = cstr_to_string(a.attname.data.as_ptr());
+            let attname = cstr_to_utf8(a.attname.data.as_ptr());
             let missing = if a.atthasmissing {
                 let mut isnull = true;
                 let d = pg_sys::getmissingattr(tupdesc, i as i32 + 1, &mut isnull);
@@ -328,9 +322,16 @@ fn describe(relid: pg_sys::Oid) -> Option<RelInfo> {
                 identity_always: a.attidentity as u8 == b'a',
                 missing,
                 send_fn: if a.attisdropped { None } else { send_function(a.atttypid) },
+                eq_op: None,
             });
         }
         let key = identity_columns(rel);
+        for &(k, ref eq) in &key {
+            if let Some(a) = atts.get_mut(k) {
+                a.eq_op = eq.clone();
+            }
+        }
+        let key = key.into_iter().map(|(k, _)| k).collect();
         pg_sys::RelationClose(rel);
         Some(RelInfo {
             oid: relid.to_u32(),
@@ -343,26 +344,63 @@ fn describe(relid: pg_sys::Oid) -> Option<RelInfo> {
     }
 }
 
-/// The columns of the replica identity index (the primary key by default).
+/// The columns of the replica identity index (the primary key by default),
+/// each with the equality operator of its operator class, as
+/// `OPERATOR(schema.name)`.
 ///
 /// # Safety
 /// `rel` must be an open relation.
-unsafe fn identity_columns(rel: pg_sys::Relation) -> Vec<usize> {
-    // SAFETY: per the contract; the index is opened and closed here.
+unsafe fn identity_columns(rel: pg_sys::Relation) -> Vec<(usize, Option<String>)> {
+    // SAFETY: per the contract; the index is opened and closed here, and
+    // its per-column arrays hold indnkeyatts entries.
     unsafe {
         let idx = pg_sys::RelationGetReplicaIndex(rel);
         if idx == pg_sys::InvalidOid {
             return Vec::new();
         }
-        let irel = pg_sys::RelationIdGetRelation(idx);
-        if irel.is_null() {
-            return Vec::new();
-        }
+        let irel = pg_sys::index_open(idx, pg_sys::AccessShareLock as i32);
         let index = (*irel).rd_index;
         let nkeys = (*index).indnkeyatts as usize;
         let keys = (*index).indkey.values.as_slice(nkeys);
-        let cols = keys.iter().filter(|&&k| k > 0).map(|&k| k as usize - 1).collect();
-        pg_sys::RelationClose(irel);
+        let mut cols = Vec::with_capacity(nkeys);
+        for (i, &k) in keys.iter().enumerate() {
+            if k <= 0 {
+                continue;
+            }
+            let family = *(*irel).rd_opfamily.add(i);
+            let intype = *(*irel).rd_opcintype.add(i);
+            let op = pg_sys::get_opfamily_member(
+                family,
+                intype,
+                intype,
+                pg_sys::BTEqualStrategyNumber as i16,
+            );
+            cols.push((k as usize - 1, qualified_operator(op)));
+        }
+        pg_sys::index_close(irel, pg_sys::AccessShareLock as i32);
         cols
+    }
+}
+
+/// An operator as `OPERATOR(schema.name)`, which no `search_path` can
+/// redirect.
+fn qualified_operator(oid: pg_sys::Oid) -> Option<String> {
+    if oid == pg_sys::InvalidOid {
+        return None;
+    }
+    // SAFETY: syscache lookup; the tuple is released before returning.
+    unsafe {
+        let tup = pg_sys::SearchSysCache1(
+            pg_sys::SysCacheIdentifier::OPEROID as i32,
+            pg_sys::Datum::from(oid),
+        );
+        if tup.is_null() {
+            return None;
+        }
+        let form = pg_sys::GETSTRUCT(tup) as *const pg_sys::FormData_pg_operator;
+        let name = cstr_to_utf8((*form).oprname.data.as_ptr());
+        let ns = cstr_to_utf8(pg_sys::get_namespace_name((*form).oprnamespace));
+        pg_sys::ReleaseSysCache(tup);
+        Some(format!("OPERATOR({}.{name})", quote_ident(&ns)))
     }
 }

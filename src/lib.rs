@@ -13,6 +13,7 @@ use pgrx::prelude::*;
 
 mod api;
 mod catalog;
+mod encoding;
 mod error;
 mod privileges;
 mod range;

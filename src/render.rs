@@ -12,14 +12,24 @@ use pgrx::pg_sys;
 use waldecode::mine::catalog::{AttInfo, RelInfo};
 use waldecode::mine::{Render, Stored};
 
+use crate::encoding::{cstr_to_utf8, to_utf8};
+
 /// Output settings under which every literal is rendered.
-const FIXED_SETTINGS: [(&str, &str); 5] = [
+/// (An empty `search_path` makes the output of reg* values inside arrays
+/// and composites schema-qualified; scalar ones are written as OIDs.)
+const FIXED_SETTINGS: [(&str, &str); 6] = [
     ("datestyle", "ISO, YMD"),
     ("intervalstyle", "postgres"),
     ("timezone", "UTC"),
     ("extra_float_digits", "3"),
     ("bytea_output", "hex"),
+    ("search_path", ""),
 ];
+
+/// The OID alias types (`regclass`, `regtype`, …): their text is a name
+/// that the replaying session's `search_path` would resolve, so they are
+/// written as the OID they store, which their input reads back as is.
+const REG_TYPES: [u32; 11] = [24, 2202, 2203, 2204, 2205, 2206, 3734, 3769, 4089, 4096, 4191];
 
 const CASHOID: u32 = 790;
 
@@ -40,6 +50,10 @@ fn needs_fixed_settings(atts: &[AttInfo]) -> bool {
 
 struct TypeOut {
     output_fn: pg_sys::Oid,
+    /// The base type, through domains.
+    base: u32,
+    /// An array of an OID alias type (through domains).
+    reg_array: bool,
     sql: String,
 }
 
@@ -83,14 +97,6 @@ fn pop_settings(level: i32) {
     unsafe { pg_sys::AtEOXact_GUC(true, level) };
 }
 
-fn cstr_owned(p: *const std::ffi::c_char) -> String {
-    if p.is_null() {
-        return String::new();
-    }
-    // SAFETY: a NUL-terminated string from the server.
-    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
-}
-
 /// Copies `bytes` into palloc'd, MAXALIGNed memory.
 fn palloc_copy(bytes: &[u8], nul: bool) -> *mut u8 {
     let len = bytes.len() + usize::from(nul);
@@ -105,6 +111,46 @@ fn palloc_copy(bytes: &[u8], nul: bool) -> *mut u8 {
     }
 }
 
+/// `array` (a stored array varlena) with its element type set to oid, in
+/// a 4-byte header; `None` when it is not an array's bytes.
+fn oid_array(array: &[u8]) -> Option<Vec<u8>> {
+    let b0 = *array.first()?;
+    let mut v = if b0 & 0x01 == 0x01 {
+        // A short header: the 4-byte form the array functions expect.
+        let body = array.get(1..usize::from(b0 >> 1))?;
+        let mut v = (((body.len() + 4) as u32) << 2).to_le_bytes().to_vec();
+        v.extend_from_slice(body);
+        v
+    } else if b0 & 0x03 == 0x00 {
+        array.to_vec()
+    } else {
+        return None;
+    };
+    v.get_mut(12..16)?.copy_from_slice(&pg_sys::OIDOID.to_u32().to_le_bytes());
+    Some(v)
+}
+
+/// A value's text by `output_fn`, as a quoted SQL literal.
+fn output_literal(output_fn: pg_sys::Oid, datum: pg_sys::Datum) -> String {
+    // SAFETY: the datum is of the output function's type (built from the
+    // stored bytes); the output function returns a palloc'd C string.
+    let text = unsafe { pg_sys::OidOutputFunctionCall(output_fn, datum) };
+    // SAFETY: quote_literal_cstr returns a palloc'd C string, freed here
+    // with the output text: rows stream, and memory must not grow with
+    // them until the call ends.
+    let quoted = unsafe {
+        let q = pg_sys::quote_literal_cstr(text);
+        pg_sys::pfree(text.cast());
+        q
+    };
+    // SAFETY: NUL-terminated, from quote_literal_cstr, which allocated it.
+    unsafe {
+        let lit = to_utf8(CStr::from_ptr(quoted).to_bytes());
+        pg_sys::pfree(quoted.cast());
+        lit
+    }
+}
+
 impl ServerRender {
     fn type_out(&mut self, typid: u32, typmod: i32) -> &TypeOut {
         self.types.entry((typid, typmod)).or_insert_with(|| {
@@ -112,15 +158,22 @@ impl ServerRender {
             let mut varlena = false;
             let oid = pg_sys::Oid::from(typid);
             // SAFETY: catalog lookups for an existing type.
-            let sql = unsafe {
+            let (sql, base) = unsafe {
                 pg_sys::getTypeOutputInfo(oid, &mut output_fn, &mut varlena);
-                cstr_owned(pg_sys::format_type_extended(
+                let sql = cstr_to_utf8(pg_sys::format_type_extended(
                     oid,
                     typmod,
                     (pg_sys::FORMAT_TYPE_TYPEMOD_GIVEN | pg_sys::FORMAT_TYPE_FORCE_QUALIFY) as u16,
-                ))
+                ));
+                (sql, pg_sys::getBaseType(oid).to_u32())
             };
-            TypeOut { output_fn, sql }
+            // SAFETY: catalog lookups for existing types.
+            let reg_array = unsafe {
+                let elem = pg_sys::get_element_type(base.into());
+                elem != pg_sys::InvalidOid
+                    && REG_TYPES.contains(&pg_sys::getBaseType(elem).to_u32())
+            };
+            TypeOut { output_fn, base, reg_array, sql }
         })
     }
 }
@@ -152,33 +205,32 @@ impl Render for ServerRender {
                 pg_sys::Datum::from(palloc_copy(b, true))
             }
         };
-        if att.typid == CASHOID {
+        let t = self.type_out(att.typid, att.typmod);
+        if t.base == CASHOID {
             // money's text form depends on lc_monetary on both sides; its
             // internal integer does not. Rebuild it from the integer and
-            // the replaying session's number of fractional digits.
+            // the replaying session's number of fractional digits (and
+            // cast to the domain, for a domain over money).
             let cents = datum.value() as i64;
+            let domain = if att.typid == CASHOID { String::new() } else { format!("::{}", t.sql) };
             return format!(
-                "(CAST('{cents}' AS pg_catalog.numeric) / (10::pg_catalog.numeric ^ pg_catalog.scale(CAST(CAST(0 AS pg_catalog.money) AS pg_catalog.numeric))))::pg_catalog.money"
+                "(CAST('{cents}' AS pg_catalog.numeric) OPERATOR(pg_catalog./) (CAST('10' AS pg_catalog.numeric) OPERATOR(pg_catalog.^) pg_catalog.scale(CAST(CAST(0 AS pg_catalog.money) AS pg_catalog.numeric))))::pg_catalog.money{domain}"
             );
         }
-        let t = self.type_out(att.typid, att.typmod);
-        // SAFETY: the datum is of the column's type (built from the stored
-        // bytes); the output function returns a palloc'd C string.
-        let text = unsafe { pg_sys::OidOutputFunctionCall(t.output_fn, datum) };
-        // SAFETY: quote_literal_cstr returns a palloc'd C string, freed
-        // here with the output text: rows stream, and memory must not grow
-        // with them until the call ends.
-        let quoted = unsafe {
-            let q = pg_sys::quote_literal_cstr(text);
-            pg_sys::pfree(text.cast());
-            q
-        };
-        // SAFETY: NUL-terminated, from quote_literal_cstr.
-        let q = unsafe { CStr::from_ptr(quoted) }.to_bytes();
-        let mut lit = String::with_capacity(q.len() + 2 + t.sql.len());
-        lit.push_str(&String::from_utf8_lossy(q));
-        // SAFETY: allocated by quote_literal_cstr above.
-        unsafe { pg_sys::pfree(quoted.cast()) };
+        if REG_TYPES.contains(&t.base) {
+            return format!("'{}'::{}", datum.value() as u32, t.sql);
+        }
+        if let (true, Stored::Varlena(bytes)) = (t.reg_array, d) {
+            if let Some(as_oids) = oid_array(bytes) {
+                // The same array read as oid[]: its elements print as the
+                // OIDs they are, and oid[] casts to it binary-exactly.
+                let datum = pg_sys::Datum::from(palloc_copy(&as_oids, false));
+                let text = output_literal(pg_sys::Oid::from(pg_sys::F_ARRAY_OUT), datum);
+                return format!("{text}::pg_catalog.oid[]::{}", t.sql);
+            }
+        }
+        let mut lit = output_literal(t.output_fn, datum);
+        lit.reserve(2 + t.sql.len());
         lit.push_str("::");
         lit.push_str(&t.sql);
         lit

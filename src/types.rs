@@ -1,4 +1,6 @@
-//! SQL types pgrx 0.18 has no Rust type for: `pg_lsn`.
+//! SQL types pgrx 0.18 has no Rust type for (`pg_lsn`, `xid` kept as 0,
+//! `regclass` arguments), and results handed back in the database's
+//! encoding (`text`, `name`).
 
 use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
 use pgrx::datum::Datum;
@@ -6,6 +8,8 @@ use pgrx::nullable::Nullable;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use waldecode::Lsn;
+
+use crate::encoding::to_server;
 
 /// A `pg_lsn` value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -82,15 +86,16 @@ impl_sql_translatable!(PgName, "name");
 
 impl IntoDatum for PgName {
     fn into_datum(self) -> Option<pg_sys::Datum> {
-        let max = pg_sys::NAMEDATALEN as usize - 1;
-        let mut end = self.0.len().min(max);
-        while !self.0.is_char_boundary(end) {
-            end -= 1;
-        }
-        // SAFETY: palloc0 returns zeroed memory of NAMEDATALEN bytes.
+        let bytes = to_server(&self.0);
+        let max = pg_sys::NAMEDATALEN as i32 - 1;
+        // SAFETY: pg_mbcliplen reads at most `len` bytes of `bytes` and
+        // gives a cut on a character boundary of the database's encoding;
+        // palloc0 returns zeroed memory of NAMEDATALEN bytes.
         unsafe {
+            let len = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
+            let end = pg_sys::pg_mbcliplen(bytes.as_ptr().cast(), len, max).clamp(0, max) as usize;
             let p = pg_sys::palloc0(pg_sys::NAMEDATALEN as usize).cast::<u8>();
-            std::ptr::copy_nonoverlapping(self.0.as_ptr(), p, end);
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, end.min(bytes.len()));
             Some(pg_sys::Datum::from(p))
         }
     }
@@ -102,6 +107,38 @@ impl IntoDatum for PgName {
 
 // SAFETY: returned through IntoDatum, a palloc'd NameData.
 unsafe impl BoxRet for PgName {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        match self.into_datum() {
+            // SAFETY: a valid by-reference datum in the current context.
+            Some(d) => unsafe { fcinfo.return_raw_datum(d) },
+            None => fcinfo.return_null(),
+        }
+    }
+}
+
+/// A `text` result, handed back in the database's encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerText(pub String);
+
+impl_sql_translatable!(ServerText, "text");
+
+impl IntoDatum for ServerText {
+    fn into_datum(self) -> Option<pg_sys::Datum> {
+        let bytes = to_server(&self.0);
+        let len = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
+        // SAFETY: copies `len` bytes into a palloc'd text.
+        Some(pg_sys::Datum::from(unsafe {
+            pg_sys::cstring_to_text_with_len(bytes.as_ptr().cast(), len)
+        }))
+    }
+
+    fn type_oid() -> pg_sys::Oid {
+        pg_sys::TEXTOID
+    }
+}
+
+// SAFETY: returned through IntoDatum, a palloc'd text.
+unsafe impl BoxRet for ServerText {
     unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
         match self.into_datum() {
             // SAFETY: a valid by-reference datum in the current context.

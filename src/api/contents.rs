@@ -14,7 +14,7 @@ use crate::catalog::LiveCatalog;
 use crate::error::raise_wal;
 use crate::range::WalScan;
 use crate::render::ServerRender;
-use crate::types::{PgLsn, PgName, Regclass, Xid};
+use crate::types::{PgLsn, PgName, Regclass, ServerText, Xid};
 
 /// One row of `xlogminer_contents` (columns as declared below).
 type ContentsRow = (
@@ -27,12 +27,12 @@ type ContentsRow = (
     Option<PgName>,
     Option<PgName>,
     &'static str,
-    Option<String>,
-    Option<String>,
+    Option<ServerText>,
+    Option<ServerText>,
     Option<pg_sys::ItemPointerData>,
     Option<pg_sys::ItemPointerData>,
     bool,
-    Option<String>,
+    Option<ServerText>,
 );
 
 /// Row changes (INSERT, UPDATE, DELETE) of committed transactions in WAL
@@ -63,12 +63,12 @@ fn xlogminer_contents(
         name!(schema, Option<PgName>),
         name!(relation, Option<PgName>),
         name!(op, &'static str),
-        name!(redo_sql, Option<String>),
-        name!(undo_sql, Option<String>),
+        name!(redo_sql, Option<ServerText>),
+        name!(undo_sql, Option<ServerText>),
         name!(old_ctid, Option<pg_sys::ItemPointerData>),
         name!(new_ctid, Option<pg_sys::ItemPointerData>),
         name!(complete, bool),
-        name!(info, Option<String>),
+        name!(info, Option<ServerText>),
     ),
 > {
     let filters = Filters {
@@ -100,7 +100,7 @@ fn current_database() -> Rc<str> {
         if p.is_null() {
             Rc::from("")
         } else {
-            Rc::from(std::ffi::CStr::from_ptr(p).to_string_lossy().as_ref())
+            Rc::from(crate::encoding::cstr_to_utf8(p).as_str())
         }
     }
 }
@@ -127,11 +127,11 @@ fn sql_row(database: &PgName, r: MinedRow) -> ContentsRow {
         r.relation.as_ref().map(|rel| PgName(rel.schema.clone())),
         r.relation.as_ref().map(|rel| PgName(rel.name.clone())),
         r.op.as_str(),
-        r.redo,
-        r.undo,
+        r.redo.map(ServerText),
+        r.undo.map(ServerText),
         tid(r.old_tid),
         tid(r.new_tid),
         complete,
-        r.info,
+        r.info.map(ServerText),
     )
 }

@@ -2,7 +2,6 @@
 -- the before-state and compare with the after-state; replay every undo_sql
 -- in reverse on the after-state and compare with the before-state. Mining
 -- and replaying run under different, unusual session settings.
-CREATE EXTENSION IF NOT EXISTS dblink;
 CREATE SCHEMA "My Schema";
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
 CREATE DOMAIN posint AS int CHECK (VALUE > 0);

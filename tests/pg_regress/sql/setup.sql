@@ -1,6 +1,7 @@
 -- Installs the extension and the helpers the other tests share.
 CREATE EXTENSION xlogminer;
 CREATE EXTENSION pg_walinspect;
+CREATE EXTENSION dblink;
 \df xlogminer_*
 
 -- Runs a shell command as the server's OS user and returns its stdout.

@@ -30,6 +30,9 @@ pub struct AttInfo {
     /// The type's binary send function, schema-qualified, used to compare
     /// values for identity (`=` can be coarser: 1.0 = 1.00, box areas).
     pub send_fn: Option<String>,
+    /// For a key column: the equality operator of the key index's operator
+    /// class, as `OPERATOR(schema.name)`.
+    pub eq_op: Option<String>,
 }
 
 impl AsRef<AttrDesc> for AttInfo {

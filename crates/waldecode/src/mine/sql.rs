@@ -78,6 +78,11 @@ fn insert(rel: &RelInfo, vals: &[Value]) -> Result<String, String> {
     ))
 }
 
+/// Equality of built-in types, schema-qualified: an unqualified `=` is
+/// looked up along the replaying session's `search_path`, where anyone who
+/// may create an operator could put one that runs their code.
+pub const BUILTIN_EQ: &str = "OPERATOR(pg_catalog.=)";
+
 /// A condition that selects exactly the one row whose values are `vals`.
 fn identify(rel: &RelInfo, vals: &[Value]) -> Result<String, String> {
     if !rel.key.is_empty() {
@@ -85,7 +90,10 @@ fn identify(rel: &RelInfo, vals: &[Value]) -> Result<String, String> {
         for &k in &rel.key {
             let att = rel.atts.get(k).ok_or("key column out of range")?;
             match need(rel, vals, k)? {
-                Some(l) => conds.push(format!("{} = {}", att.quoted_name, l)),
+                Some(l) => {
+                    let eq = att.eq_op.as_deref().unwrap_or(BUILTIN_EQ);
+                    conds.push(format!("{} {eq} {l}", att.quoted_name))
+                }
                 None => conds.push(format!("{} IS NULL", att.quoted_name)),
             }
         }
@@ -98,13 +106,15 @@ fn identify(rel: &RelInfo, vals: &[Value]) -> Result<String, String> {
         }
         let c = match (need(rel, vals, i)?, &att.send_fn) {
             (None, _) => format!("{} IS NULL", att.quoted_name),
-            (Some(l), Some(send)) => format!("{send}({}) = {send}({l})", att.quoted_name),
-            (Some(l), None) => format!("{} = {l}", att.quoted_name),
+            (Some(l), Some(send)) => {
+                format!("{send}({}) {BUILTIN_EQ} {send}({l})", att.quoted_name)
+            }
+            (Some(l), None) => format!("{} {BUILTIN_EQ} {l}", att.quoted_name),
         };
         conds.push(c);
     }
     let cond = if conds.is_empty() { "true".to_string() } else { conds.join(" AND ") };
-    Ok(format!("ctid = (SELECT ctid FROM {} WHERE {} LIMIT 1)", rel.qualified, cond))
+    Ok(format!("ctid {BUILTIN_EQ} (SELECT ctid FROM {} WHERE {} LIMIT 1)", rel.qualified, cond))
 }
 
 fn update(rel: &RelInfo, from: &[Value], to: &[Value]) -> Result<String, String> {
@@ -189,6 +199,7 @@ mod tests {
             identity_always: false,
             missing: None,
             send_fn: Some("pg_catalog.int4send".into()),
+            eq_op: None,
         }
     }
 
@@ -217,7 +228,10 @@ mod tests {
         let row = [lit("1"), Value::Null, Value::Null, lit("9")];
         let s = statements(&r, Op::Insert, None, Some(&row)).unwrap();
         assert_eq!(s.redo, "INSERT INTO \"s\".\"t\" (\"id\", \"v\") VALUES ('1'::integer, NULL);");
-        assert_eq!(s.undo, "DELETE FROM \"s\".\"t\" WHERE \"id\" = '1'::integer;");
+        assert_eq!(
+            s.undo,
+            "DELETE FROM \"s\".\"t\" WHERE \"id\" OPERATOR(pg_catalog.=) '1'::integer;"
+        );
         let d = statements(&r, Op::Delete, Some(&row), None).unwrap();
         assert_eq!(d.redo, s.undo);
         assert_eq!(d.undo, s.redo);
@@ -231,11 +245,13 @@ mod tests {
         let s = statements(&r, Op::Update, Some(&old), Some(&new)).unwrap();
         assert_eq!(
             s.redo,
-            "UPDATE \"s\".\"t\" SET \"v\" = NULL WHERE ctid = (SELECT ctid FROM \"s\".\"t\" WHERE \
-             pg_catalog.int4send(\"id\") = pg_catalog.int4send('1'::integer) AND \
-             pg_catalog.int4send(\"v\") = pg_catalog.int4send('2'::integer) LIMIT 1);"
+            "UPDATE \"s\".\"t\" SET \"v\" = NULL WHERE ctid OPERATOR(pg_catalog.=) (SELECT ctid FROM \"s\".\"t\" WHERE \
+             pg_catalog.int4send(\"id\") OPERATOR(pg_catalog.=) pg_catalog.int4send('1'::integer) AND \
+             pg_catalog.int4send(\"v\") OPERATOR(pg_catalog.=) pg_catalog.int4send('2'::integer) LIMIT 1);"
         );
-        assert!(s.undo.starts_with("UPDATE \"s\".\"t\" SET \"v\" = '2'::integer WHERE ctid = "));
+        assert!(s.undo.starts_with(
+            "UPDATE \"s\".\"t\" SET \"v\" = '2'::integer WHERE ctid OPERATOR(pg_catalog.=) "
+        ));
         assert!(s.undo.contains("\"v\" IS NULL"));
     }
 
@@ -252,7 +268,7 @@ mod tests {
         let new = [lit("1"), Value::Null, Value::Unavailable("toasted".into()), lit("3")];
         let old = [lit("1"), Value::Null, Value::Unavailable("toasted".into()), lit("2")];
         let s = statements(&r, Op::Update, Some(&old), Some(&new)).unwrap();
-        assert_eq!(s.redo, "UPDATE \"s\".\"t\" SET \"v\" = \"v\" WHERE \"id\" = '1'::integer;");
+        assert_eq!(s.redo, "UPDATE \"s\".\"t\" SET \"v\" = \"v\" WHERE \"id\" OPERATOR(pg_catalog.=) '1'::integer;");
         assert_eq!(
             statements(&r, Op::Update, None, Some(&new)).unwrap_err(),
             "the old row could not be recovered"

@@ -103,6 +103,7 @@ impl FakeCatalog {
                         identity_always: f[11] == "a",
                         missing: None,
                         send_fn: (!dropped).then(|| format!("pg_catalog.{send}")),
+                        eq_op: None,
                     };
                     rels.get_mut(&f[1].parse().unwrap()).unwrap().atts.push(att);
                 }
@@ -207,9 +208,9 @@ fn summary(rows: &[MinedRow], skip_xid: u32) -> Vec<(u32, &'static str, String, 
 }
 
 const ACCOUNTS: &str = "INSERT INTO public.accounts (id, owner, balance, active, note) VALUES";
-const EVENTS_DUP: &str = "ctid = (SELECT ctid FROM public.events WHERE \
-    pg_catalog.textsend(kind) = pg_catalog.textsend('dup'::text) AND \
-    pg_catalog.int4send(n) = pg_catalog.int4send('1'::integer) LIMIT 1)";
+const EVENTS_DUP: &str = "ctid OPERATOR(pg_catalog.=) (SELECT ctid FROM public.events WHERE \
+    pg_catalog.textsend(kind) OPERATOR(pg_catalog.=) pg_catalog.textsend('dup'::text) AND \
+    pg_catalog.int4send(n) OPERATOR(pg_catalog.=) pg_catalog.int4send('1'::integer) LIMIT 1)";
 
 #[test]
 fn committed_changes_with_redo_and_undo() {
@@ -228,7 +229,7 @@ fn committed_changes_with_redo_and_undo() {
     let kv_ins = |k: i32, v: &str| {
         (
             format!("INSERT INTO public.kv (k, v) VALUES ('{k}'::integer, {v});"),
-            del("kv", &format!("k = '{k}'::integer")),
+            del("kv", &format!("k OPERATOR(pg_catalog.=) '{k}'::integer")),
         )
     };
     let mut want = vec![
@@ -237,48 +238,48 @@ fn committed_changes_with_redo_and_undo() {
             "INSERT",
             "accounts",
             &format!("{ACCOUNTS} ('21'::integer, 'O''Brien'::text, '9000000000'::bigint, 'true'::boolean, NULL);"),
-            &del("accounts", "id = '21'::integer"),
+            &del("accounts", "id OPERATOR(pg_catalog.=) '21'::integer"),
         ),
         s(
             "insert",
             "INSERT",
             "accounts",
             &format!("{ACCOUNTS} ('22'::integer, 'Zoë'::text, '-5'::bigint, 'false'::boolean, 'naïve café'::text);"),
-            &del("accounts", "id = '22'::integer"),
+            &del("accounts", "id OPERATOR(pg_catalog.=) \'22\'::integer"),
         ),
         s(
             "insert",
             "INSERT",
             "accounts",
             &format!("{ACCOUNTS} ('23'::integer, 'plain'::text, '0'::bigint, NULL, 'it''s \"quoted\"'::text);"),
-            &del("accounts", "id = '23'::integer"),
+            &del("accounts", "id OPERATOR(pg_catalog.=) \'23\'::integer"),
         ),
         s(
             "hot_update",
             "UPDATE",
             "accounts",
-            "UPDATE public.accounts SET note = 'hot note'::text WHERE id = '1'::integer;",
-            "UPDATE public.accounts SET note = 'note 1'::text WHERE id = '1'::integer;",
+            "UPDATE public.accounts SET note = 'hot note'::text WHERE id OPERATOR(pg_catalog.=) '1'::integer;",
+            "UPDATE public.accounts SET note = 'note 1'::text WHERE id OPERATOR(pg_catalog.=) '1'::integer;",
         ),
         s(
             "cold_update",
             "UPDATE",
             "accounts",
-            "UPDATE public.accounts SET balance = '120'::bigint WHERE id = '2'::integer;",
-            "UPDATE public.accounts SET balance = '20'::bigint WHERE id = '2'::integer;",
+            "UPDATE public.accounts SET balance = '120'::bigint WHERE id OPERATOR(pg_catalog.=) '2'::integer;",
+            "UPDATE public.accounts SET balance = '20'::bigint WHERE id OPERATOR(pg_catalog.=) '2'::integer;",
         ),
         s(
             "key_update",
             "UPDATE",
             "accounts",
-            "UPDATE public.accounts SET id = '1000'::integer WHERE id = '3'::integer;",
-            "UPDATE public.accounts SET id = '3'::integer WHERE id = '1000'::integer;",
+            "UPDATE public.accounts SET id = '1000'::integer WHERE id OPERATOR(pg_catalog.=) '3'::integer;",
+            "UPDATE public.accounts SET id = '3'::integer WHERE id OPERATOR(pg_catalog.=) '1000'::integer;",
         ),
         s(
             "delete",
             "DELETE",
             "accounts",
-            &del("accounts", "id = '4'::integer"),
+            &del("accounts", "id OPERATOR(pg_catalog.=) \'4\'::integer"),
             &format!("{ACCOUNTS} ('4'::integer, 'owner 4'::text, '40'::bigint, 'true'::boolean, 'note 4'::text);"),
         ),
     ];
@@ -300,15 +301,15 @@ fn committed_changes_with_redo_and_undo() {
             "prepared_commit",
             "UPDATE",
             "kv",
-            "UPDATE public.kv SET v = '2pc'::text WHERE k = '1'::integer;",
-            "UPDATE public.kv SET v = 'one'::text WHERE k = '1'::integer;",
+            "UPDATE public.kv SET v = '2pc'::text WHERE k OPERATOR(pg_catalog.=) '1'::integer;",
+            "UPDATE public.kv SET v = 'one'::text WHERE k OPERATOR(pg_catalog.=) '1'::integer;",
         ),
         s(
             "upsert_update",
             "UPDATE",
             "kv",
-            "UPDATE public.kv SET v = 'conflict'::text WHERE k = '3'::integer;",
-            "UPDATE public.kv SET v = 'three'::text WHERE k = '3'::integer;",
+            "UPDATE public.kv SET v = 'conflict'::text WHERE k OPERATOR(pg_catalog.=) '3'::integer;",
+            "UPDATE public.kv SET v = 'three'::text WHERE k OPERATOR(pg_catalog.=) '3'::integer;",
         ),
         s("upsert_insert", "INSERT", "kv", &redo, &undo),
         s(
@@ -316,9 +317,9 @@ fn committed_changes_with_redo_and_undo() {
             "UPDATE",
             "events",
             &format!("UPDATE public.events SET n = '2'::integer WHERE {EVENTS_DUP};"),
-            "UPDATE public.events SET n = '1'::integer WHERE ctid = (SELECT ctid FROM \
-             public.events WHERE pg_catalog.textsend(kind) = pg_catalog.textsend('dup'::text) \
-             AND pg_catalog.int4send(n) = pg_catalog.int4send('2'::integer) LIMIT 1);",
+            "UPDATE public.events SET n = '1'::integer WHERE ctid OPERATOR(pg_catalog.=) (SELECT ctid FROM \
+             public.events WHERE pg_catalog.textsend(kind) OPERATOR(pg_catalog.=) pg_catalog.textsend('dup'::text) \
+             AND pg_catalog.int4send(n) OPERATOR(pg_catalog.=) pg_catalog.int4send('2'::integer) LIMIT 1);",
         ),
         s(
             "nokey",
@@ -333,15 +334,15 @@ fn committed_changes_with_redo_and_undo() {
             "later",
             "UPDATE",
             "later",
-            "UPDATE public.later SET flag = 'true'::boolean WHERE k = '1'::integer;",
-            "UPDATE public.later SET flag = NULL WHERE k = '1'::integer;",
+            "UPDATE public.later SET flag = 'true'::boolean WHERE k OPERATOR(pg_catalog.=) '1'::integer;",
+            "UPDATE public.later SET flag = NULL WHERE k OPERATOR(pg_catalog.=) '1'::integer;",
         ),
         s(
             "later",
             "INSERT",
             "later",
             "INSERT INTO public.later (k, flag) VALUES ('99'::integer, NULL);",
-            &del("later", "k = '99'::integer"),
+            &del("later", "k OPERATOR(pg_catalog.=) \'99\'::integer"),
         ),
     ]);
     assert_eq!(got, want);
@@ -399,7 +400,7 @@ fn uncommitted_changes_on_request() {
                 sub,
                 Status::Aborted,
                 "UPDATE",
-                "UPDATE public.accounts SET note = 'rolled back'::text WHERE id = '5'::integer;"
+                "UPDATE public.accounts SET note = 'rolled back'::text WHERE id OPERATOR(pg_catalog.=) '5'::integer;"
                     .into(),
                 None
             ),
@@ -407,14 +408,14 @@ fn uncommitted_changes_on_request() {
                 x["aborted"],
                 Status::Aborted,
                 "DELETE",
-                "DELETE FROM public.accounts WHERE id = '6'::integer;".into(),
+                "DELETE FROM public.accounts WHERE id OPERATOR(pg_catalog.=) '6'::integer;".into(),
                 None
             ),
             (
                 x["prepared_abort"],
                 Status::Aborted,
                 "UPDATE",
-                "UPDATE public.kv SET v = '2pc rolled back'::text WHERE k = '2'::integer;".into(),
+                "UPDATE public.kv SET v = '2pc rolled back'::text WHERE k OPERATOR(pg_catalog.=) '2'::integer;".into(),
                 None
             ),
         ]
