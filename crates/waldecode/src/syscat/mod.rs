@@ -11,7 +11,9 @@
 //! with its catalog's own tuple descriptor for the major version
 //! ([`columns`], the one place where the catalogs' differences between
 //! majors are written down) and reads the fields the miner needs, every
-//! one checked against the bytes.
+//! one checked against the bytes. Mapped catalogs (`pg_class` itself,
+//! `pg_attribute`, `pg_type`, the shared ones) have `relfilenode` 0: their
+//! file numbers are in the relation map, [`relmap`].
 //!
 //! Nothing here panics on any input: a tuple that does not add up is an
 //! `Err` naming the catalog, the major and the column.
@@ -19,6 +21,7 @@
 mod array;
 pub mod columns;
 mod fields;
+pub mod relmap;
 mod rows;
 
 pub use columns::{Catalog, PG_ATTRIBUTE, PG_CLASS, PG_INDEX, PG_NAMESPACE, PG_TYPE};

@@ -1,16 +1,18 @@
 //! The catalog rows of real servers of every major (`fixtures/syscat`,
 //! made by its `make.sh`): raw catalog pages dumped with pageinspect,
-//! the rows' fields as SQL printed them, and the catalogs' live column
-//! descriptors. Every tuple on every page must
+//! the rows' fields as SQL printed them, the catalogs' live column
+//! descriptors and the relation maps. Every tuple on every page must
 //! parse, every row SQL saw must read the same here, every truncation of
 //! a tuple must be refused and no garbling may panic.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::relmap::RelMapFile;
 use super::*;
 use crate::heap::page::{max_offset, tuple, PageBuf};
 use crate::layout::BLCKSZ;
+use crate::rmgr::relmap::{RelmapRecord, XLOG_RELMAP_UPDATE};
 use crate::version::PgVersion;
 
 const MAJORS: [PgVersion; 5] =
@@ -294,6 +296,65 @@ fn the_fixture_covers_the_interesting_rows() {
         let pg_class = class.iter().find(|c| c.oid == RELATION_RELATION_ID).unwrap();
         assert_eq!((pg_class.relname.as_str(), pg_class.relfilenode), ("pg_class", 0));
         assert!(class.iter().any(|c| c.relpersistence == b'u' && c.relreplident == b'f'));
+    }
+}
+
+#[test]
+fn relation_maps_match_pg_relation_filenode() {
+    for v in MAJORS {
+        let dir = fixture_dir(v);
+        let global = RelMapFile::parse(v, &std::fs::read(dir.join("global.map")).unwrap()).unwrap();
+        let local =
+            RelMapFile::parse(v, &std::fs::read(dir.join("database.map")).unwrap()).unwrap();
+        let expected = read_tsv(&dir.join("relmap.tsv"));
+        let (mut nglobal, mut nlocal) = (0, 0);
+        for row in &expected {
+            let num = |k: &str| row[k].as_deref().unwrap().parse::<u32>().unwrap();
+            let (map, n) = if row["shared"].as_deref() == Some("t") {
+                (&global, &mut nglobal)
+            } else {
+                (&local, &mut nlocal)
+            };
+            *n += 1;
+            assert_eq!(map.filenumber(num("oid")), Some(num("filenode")), "PG {}", v.major());
+            assert_eq!(map.oid(num("filenode")), Some(num("oid")));
+        }
+        assert_eq!((global.mappings.len(), local.mappings.len()), (nglobal, nlocal));
+        // The CLUSTERed pg_class has a file of its own now.
+        assert_ne!(local.filenumber(RELATION_RELATION_ID), Some(RELATION_RELATION_ID));
+    }
+}
+
+#[test]
+fn relation_map_records_and_damage() {
+    for v in MAJORS {
+        let file = std::fs::read(fixture_dir(v).join("database.map")).unwrap();
+        let parsed = RelMapFile::parse(v, &file).unwrap();
+        // What write_relmap_file logs: dbid, tsid, nbytes, then the file.
+        let mut main = 5u32.to_le_bytes().to_vec();
+        main.extend_from_slice(&1663u32.to_le_bytes());
+        main.extend_from_slice(&(file.len() as i32).to_le_bytes());
+        main.extend_from_slice(&file);
+        let Some(RelmapRecord::Update(rec)) = RelmapRecord::parse(v, XLOG_RELMAP_UPDATE, &main)
+        else {
+            panic!("not an update")
+        };
+        assert_eq!(RelMapFile::from_record(v, &rec).unwrap(), parsed);
+        let short = RelmapRecord::parse(v, XLOG_RELMAP_UPDATE, &main[..main.len() - 1]);
+        let Some(RelmapRecord::Update(short)) = short else { panic!("not an update") };
+        assert!(RelMapFile::from_record(v, &short).is_err());
+        // Any byte changed before the CRC, or in it, is caught.
+        for at in [0, 4, 9, 100, file.len() - 9, RelMapFile::size(v) - 5] {
+            let mut bad = file.clone();
+            bad[at] ^= 0x10;
+            assert!(RelMapFile::parse(v, &bad).is_err(), "PG {} byte {at}", v.major());
+        }
+        // A map of the other layout is refused.
+        let other = if v <= PgVersion::V15 { PgVersion::V16 } else { PgVersion::V15 };
+        assert!(RelMapFile::parse(other, &file).is_err());
+        for n in 0..file.len() {
+            assert!(RelMapFile::parse(v, &file[..n]).is_err());
+        }
     }
 }
 
