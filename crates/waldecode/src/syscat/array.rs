@@ -27,6 +27,12 @@ pub const MAXDIM: usize = 6;
 pub const MAX_ARRAY_SIZE: usize = 0x3FFF_FFFF / 8;
 /// `sizeof(ArrayType)`: length word, ndim, dataoffset, elemtype.
 pub const SIZE_OF_ARRAY_TYPE: usize = 16;
+/// Bits of a compressed varlena's `va_tcinfo` holding the raw size
+/// (`VARLENA_EXTSIZE_BITS`).
+pub const RAWSIZE_BITS: u32 = (1 << 30) - 1;
+/// Most bytes one compressed byte can expand to: 255 for LZ4 (a match
+/// length grows by at most 255 per byte), about 90 for pglz.
+pub const MAX_EXPANSION: usize = 255;
 /// `int2`'s type OID (`INT2OID`), the element type of an `int2vector`.
 pub const INT2OID: u32 = 21;
 
@@ -53,6 +59,13 @@ pub fn detoasted_body(v: &[u8]) -> Result<Cow<'_, [u8]>, String> {
     if word & 0x03 == 0x02 {
         // Compressed inline: catalogs without a TOAST relation still
         // compress a large value in place (heap_toast_insert_or_update).
+        // The raw size is allocated before decompressing: refuse one the
+        // compressed bytes cannot expand to.
+        let raw = Cursor::at(v, VARHDRSZ).u32().ok_or("compressed value without its size")?;
+        let raw = (raw & RAWSIZE_BITS) as usize;
+        if raw > size.saturating_sub(2 * VARHDRSZ).saturating_mul(MAX_EXPANSION) {
+            return Err(format!("{size} compressed bytes claiming {raw}"));
+        }
         let mut plain =
             crate::mine::toast::inline_plain(v)?.ok_or("a compressed value that is not one")?;
         return Ok(Cow::Owned(plain.split_off(VARHDRSZ)));
@@ -321,6 +334,11 @@ mod tests {
         assert!(detoasted_body(&v[..8]).is_err());
         assert!(detoasted_body(b"\x0fhello").is_err(), "short header longer than the value");
         assert!(detoasted_body(&[0x01, 18, 0, 0]).is_err());
+        // A compressed value claiming more than its bytes can hold.
+        let mut c = ((12u32 << 2) | 0x02).to_le_bytes().to_vec();
+        c.extend_from_slice(&(1u32 << 29).to_le_bytes());
+        c.extend_from_slice(&[0; 4]);
+        assert!(detoasted_body(&c).unwrap_err().contains("claiming"));
         assert!(detoasted_body(&[]).is_err());
     }
 }
