@@ -1,25 +1,26 @@
-//! The live catalog: resolves a relfilenode to a relation of the current
-//! database through the server's relfilenode map and relcache, and
-//! describes its columns for the miner. Results are cached per file for
-//! the duration of one scan.
+//! The live catalog: what the server knows now, for what the WAL does not
+//! say. Catalog rows come from the syscache as the decoder's row types
+//! (the miner puts the relation valid at an LSN together from these and
+//! the WAL's own catalog history); names are quoted, and per-type send
+//! functions and equality operators schema-qualified, the server's way;
+//! transactions older than the range are looked up in the commit log.
+//! Everything is cached for the duration of one scan.
 
 use std::collections::HashMap;
 use std::ffi::CStr;
-use std::rc::Rc;
 
 use pgrx::pg_sys;
-use waldecode::heap::page as heap_page;
+use pgrx::PgTryBuilder;
 use waldecode::heap::toast::ToastPointer;
-use waldecode::heap::tuple::AttrDesc;
-use waldecode::layout::BLCKSZ;
-use waldecode::mine::catalog::{AttInfo, Catalog, RelInfo, RelLookup};
-use waldecode::mine::toast::Chunk;
-use waldecode::{Lsn, RelFileLocator};
+use waldecode::mine::catalog::Catalog;
+use waldecode::syscat::{
+    AttributeRow, ClassRow, IndexRow, NamespaceRow, ATTRIBUTE_RELATION_ID, INDEX_RELATION_ID,
+    NAMESPACE_RELATION_ID, RELATION_RELATION_ID,
+};
+use waldecode::RelFileLocator;
 
 use crate::encoding::{cstr_to_utf8, to_server_cstring};
-
-/// First OID assigned to user objects (`FirstNormalObjectId`).
-const FIRST_NORMAL_OBJECT_ID: u32 = 16384;
+use crate::live;
 
 unsafe extern "C-unwind" {
     /// `RelidByRelfilenode` (utils/relfilenodemap.h), missing from pgrx's
@@ -30,65 +31,224 @@ unsafe extern "C-unwind" {
 
 /// Answers from the current database's catalogs.
 pub struct LiveCatalog {
-    cache: HashMap<RelFileLocator, RelLookup>,
     my_db: u32,
     my_spc: u32,
+    types: HashMap<u32, (Option<String>, Option<String>)>,
+    quoted: HashMap<String, String>,
 }
 
 impl LiveCatalog {
     pub fn new() -> Self {
         // SAFETY: set at backend start for the connected database.
         let (db, spc) = unsafe { (pg_sys::MyDatabaseId, pg_sys::MyDatabaseTableSpace) };
-        LiveCatalog { cache: HashMap::new(), my_db: db.to_u32(), my_spc: spc.to_u32() }
+        LiveCatalog {
+            my_db: db.to_u32(),
+            my_spc: spc.to_u32(),
+            types: HashMap::new(),
+            quoted: HashMap::new(),
+        }
     }
 
-    fn lookup(&self, loc: RelFileLocator) -> RelLookup {
-        if loc.db != self.my_db {
-            // Shared catalogs live in database 0.
-            return if loc.db == 0 { RelLookup::Skip } else { RelLookup::OtherDatabase };
+    /// (send function, equality operator) of a type, cached.
+    fn type_info(&mut self, typid: u32) -> &(Option<String>, Option<String>) {
+        self.types.entry(typid).or_insert_with(|| {
+            let oid = pg_sys::Oid::from(typid);
+            (send_function(oid), equality_operator(oid))
+        })
+    }
+}
+
+/// A syscache entry's fixed part, copied out by `f`; `None` when there is
+/// no such entry.
+///
+/// # Safety
+/// `F` must match the catalog the cache `id` looks up.
+unsafe fn with_syscache<F, T>(
+    id: pg_sys::SysCacheIdentifier::Type,
+    keys: &[pg_sys::Datum],
+    f: impl FnOnce(*const F, pg_sys::HeapTuple) -> T,
+) -> Option<T> {
+    // SAFETY: the tuple is released before returning; `f` only copies.
+    unsafe {
+        let k = |i: usize| keys.get(i).copied().unwrap_or(pg_sys::Datum::from(0));
+        let tup = match keys.len() {
+            1 => pg_sys::SearchSysCache1(id as i32, k(0)),
+            _ => pg_sys::SearchSysCache2(id as i32, k(0), k(1)),
+        };
+        if tup.is_null() {
+            return None;
         }
-        // The map is keyed by pg_class.reltablespace, 0 for the default.
-        let spc = if loc.spc == self.my_spc { 0 } else { loc.spc };
+        let out = f(pg_sys::GETSTRUCT(tup) as *const F, tup);
+        pg_sys::ReleaseSysCache(tup);
+        Some(out)
+    }
+}
+
+fn name_of(n: &pg_sys::NameData) -> String {
+    cstr_to_utf8(n.data.as_ptr())
+}
+
+impl Catalog for LiveCatalog {
+    fn database(&self) -> (u32, u32) {
+        (self.my_db, self.my_spc)
+    }
+
+    fn catalog_filenodes(&mut self) -> Vec<(u32, u32)> {
+        [RELATION_RELATION_ID, ATTRIBUTE_RELATION_ID, NAMESPACE_RELATION_ID, INDEX_RELATION_ID]
+            .into_iter()
+            .filter_map(|relid| Some((relid, relation_filenode(relid)?)))
+            .collect()
+    }
+
+    fn relid_by_filenode(&mut self, spc: u32, filenode: u32) -> Option<u32> {
         // SAFETY: a catalog lookup; errors become Rust panics at the
         // boundary and are re-raised as ERROR by pgrx.
         let relid = unsafe {
             pg_sys::ffi::pg_guard_ffi_boundary(|| {
-                RelidByRelfilenode(pg_sys::Oid::from(spc), pg_sys::Oid::from(loc.rel))
+                RelidByRelfilenode(pg_sys::Oid::from(spc), pg_sys::Oid::from(filenode))
             })
         };
-        if relid == pg_sys::InvalidOid {
-            return RelLookup::Gone;
-        }
-        if relid.to_u32() < FIRST_NORMAL_OBJECT_ID {
-            return RelLookup::Skip;
-        }
-        // SAFETY: plain catalog lookups by OID.
-        let relkind = unsafe { pg_sys::get_rel_relkind(relid) } as u8;
-        if relkind == pg_sys::RELKIND_TOASTVALUE {
-            return RelLookup::Toast;
-        }
-        if relkind != pg_sys::RELKIND_RELATION {
-            return RelLookup::Skip;
-        }
-        match describe(relid) {
-            Some(info) => RelLookup::Table(Rc::new(info)),
-            None => RelLookup::Gone,
+        (relid != pg_sys::InvalidOid).then(|| relid.to_u32())
+    }
+
+    fn class(&mut self, oid: u32) -> Option<ClassRow> {
+        // SAFETY: RELOID entries are pg_class rows.
+        unsafe {
+            with_syscache(
+                pg_sys::SysCacheIdentifier::RELOID,
+                &[pg_sys::Datum::from(oid)],
+                |c: *const pg_sys::FormData_pg_class, _| ClassRow {
+                    oid,
+                    relname: name_of(&(*c).relname),
+                    relnamespace: (*c).relnamespace.to_u32(),
+                    relfilenode: (*c).relfilenode.to_u32(),
+                    reltablespace: (*c).reltablespace.to_u32(),
+                    reltoastrelid: (*c).reltoastrelid.to_u32(),
+                    relkind: (*c).relkind as u8,
+                    relpersistence: (*c).relpersistence as u8,
+                    relnatts: (*c).relnatts,
+                    relreplident: (*c).relreplident as u8,
+                    relrewrite: (*c).relrewrite.to_u32(),
+                },
+            )
         }
     }
-}
 
-impl Catalog for LiveCatalog {
-    fn relation(&mut self, locator: RelFileLocator, _lsn: Lsn) -> RelLookup {
-        if let Some(r) = self.cache.get(&locator) {
-            return r.clone();
+    fn attribute(&mut self, relid: u32, attnum: i16) -> Option<AttributeRow> {
+        // SAFETY: ATTNUM entries are pg_attribute rows.
+        let mut row = unsafe {
+            with_syscache(
+                pg_sys::SysCacheIdentifier::ATTNUM,
+                &[pg_sys::Datum::from(relid), pg_sys::Datum::from(attnum)],
+                |a: *const pg_sys::FormData_pg_attribute, _| AttributeRow {
+                    attrelid: relid,
+                    attname: name_of(&(*a).attname),
+                    atttypid: (*a).atttypid.to_u32(),
+                    attlen: (*a).attlen,
+                    attnum: (*a).attnum,
+                    atttypmod: (*a).atttypmod,
+                    attbyval: (*a).attbyval,
+                    attalign: (*a).attalign as u8,
+                    attstorage: (*a).attstorage as u8,
+                    attnotnull: (*a).attnotnull,
+                    atthasdef: (*a).atthasdef,
+                    atthasmissing: (*a).atthasmissing,
+                    attidentity: (*a).attidentity as u8,
+                    attgenerated: (*a).attgenerated as u8,
+                    attisdropped: (*a).attisdropped,
+                    attcollation: (*a).attcollation.to_u32(),
+                    attmissingval: None,
+                },
+            )?
+        };
+        if row.atthasmissing {
+            row.attmissingval = missing_value(relid, &row);
         }
-        let r = self.lookup(locator);
-        self.cache.insert(locator, r.clone());
-        r
+        Some(row)
+    }
+
+    fn namespace(&mut self, oid: u32) -> Option<NamespaceRow> {
+        // SAFETY: NAMESPACEOID entries are pg_namespace rows.
+        unsafe {
+            with_syscache(
+                pg_sys::SysCacheIdentifier::NAMESPACEOID,
+                &[pg_sys::Datum::from(oid)],
+                |n: *const pg_sys::FormData_pg_namespace, _| NamespaceRow {
+                    oid,
+                    nspname: name_of(&(*n).nspname),
+                },
+            )
+        }
+    }
+
+    fn index_oids(&mut self, relid: u32) -> Vec<u32> {
+        let lock = pg_sys::AccessShareLock as i32;
+        // SAFETY: the relation is opened with AccessShareLock and closed.
+        unsafe {
+            let rel = pg_sys::try_relation_open(pg_sys::Oid::from(relid), lock);
+            if rel.is_null() {
+                return Vec::new();
+            }
+            let list = pgrx::PgList::<pg_sys::Oid>::from_pg(pg_sys::RelationGetIndexList(rel));
+            let oids = list.iter_oid().map(|o| o.to_u32()).collect();
+            pg_sys::relation_close(rel, lock);
+            oids
+        }
+    }
+
+    fn index(&mut self, oid: u32) -> Option<IndexRow> {
+        // SAFETY: INDEXRELID entries are pg_index rows; indkey holds
+        // indnatts entries.
+        unsafe {
+            with_syscache(
+                pg_sys::SysCacheIdentifier::INDEXRELID,
+                &[pg_sys::Datum::from(oid)],
+                |i: *const pg_sys::FormData_pg_index, _| IndexRow {
+                    indexrelid: oid,
+                    indrelid: (*i).indrelid.to_u32(),
+                    indnatts: (*i).indnatts,
+                    indnkeyatts: (*i).indnkeyatts,
+                    indisunique: (*i).indisunique,
+                    indisprimary: (*i).indisprimary,
+                    indisreplident: (*i).indisreplident,
+                    indisvalid: (*i).indisvalid,
+                    indislive: (*i).indislive,
+                    indkey: (*i).indkey.values.as_slice((*i).indnatts.max(0) as usize).to_vec(),
+                },
+            )
+        }
+    }
+
+    fn xid_committed(&mut self, xid: u32) -> Option<bool> {
+        // The commit log no longer holds transactions older than the
+        // cluster's oldest xid: their status is not known here.
+        PgTryBuilder::new(|| {
+            // SAFETY: a commit log lookup; an ERROR is caught below.
+            Some(unsafe { pg_sys::TransactionIdDidCommit(pg_sys::TransactionId::from(xid)) })
+        })
+        .catch_others(|_| None)
+        .execute()
+    }
+
+    fn send_function(&mut self, typid: u32) -> Option<String> {
+        self.type_info(typid).0.clone()
+    }
+
+    fn equality_operator(&mut self, typid: u32) -> Option<String> {
+        self.type_info(typid).1.clone()
+    }
+
+    fn quote_ident(&mut self, name: &str) -> String {
+        if let Some(q) = self.quoted.get(name) {
+            return q.clone();
+        }
+        let q = quote_ident(name);
+        self.quoted.insert(name.to_string(), q.clone());
+        q
     }
 
     fn toast_chunks(&mut self, ptr: &ToastPointer) -> Option<Vec<(i32, Vec<u8>)>> {
-        live_toast_chunks(ptr)
+        live::toast_chunks(ptr)
     }
 
     fn live_tuple(&mut self, locator: RelFileLocator, tid: (u32, u16)) -> Option<Vec<u8>> {
@@ -96,126 +256,71 @@ impl Catalog for LiveCatalog {
             return None;
         }
         let spc = if locator.spc == self.my_spc { 0 } else { locator.spc };
-        // SAFETY: a catalog lookup, as in `lookup`.
-        let relid = unsafe {
-            pg_sys::ffi::pg_guard_ffi_boundary(|| {
-                RelidByRelfilenode(pg_sys::Oid::from(spc), pg_sys::Oid::from(locator.rel))
-            })
-        };
-        if relid == pg_sys::InvalidOid {
-            return None;
-        }
-        let page = read_page(relid, tid.0)?;
-        heap_page::tuple(&page, tid.1).map(<[u8]>::to_vec)
+        let relid = self.relid_by_filenode(spc, locator.rel)?;
+        live::tuple(pg_sys::Oid::from(relid), tid)
     }
 }
 
-/// Block `blkno` of relation `relid` as it is now: pinned, share-locked
-/// and copied, so it is read with the decoder's checked page code.
-/// `None` when the relation is gone or shorter.
-fn read_page(relid: pg_sys::Oid, blkno: u32) -> Option<Box<[u8; BLCKSZ]>> {
+/// The file number of relation `relid` now (mapped catalogs included).
+fn relation_filenode(relid: u32) -> Option<u32> {
     let lock = pg_sys::AccessShareLock as i32;
-    // SAFETY: the relation is opened with AccessShareLock and closed below;
-    // the buffer is pinned and share-locked while its page is copied, and
-    // only blocks below the relation's length are read.
+    // SAFETY: the relation is opened with AccessShareLock and closed.
     unsafe {
-        let rel = pg_sys::try_relation_open(relid, lock);
+        let rel = pg_sys::try_relation_open(pg_sys::Oid::from(relid), lock);
         if rel.is_null() {
             return None;
         }
-        let nblocks =
-            pg_sys::RelationGetNumberOfBlocksInFork(rel, pg_sys::ForkNumber::MAIN_FORKNUM);
-        let page = (blkno < nblocks).then(|| copy_block(rel, blkno));
+        #[cfg(any(feature = "pg14", feature = "pg15"))]
+        let node = (*rel).rd_node.relNode.to_u32();
+        #[cfg(not(any(feature = "pg14", feature = "pg15")))]
+        let node = (*rel).rd_locator.relNumber.to_u32();
         pg_sys::relation_close(rel, lock);
-        page
+        Some(node)
     }
 }
 
-/// Copies block `blkno` of the open relation `rel` under a share lock.
-///
-/// # Safety
-/// `rel` must be open and `blkno` below its length.
-unsafe fn copy_block(rel: pg_sys::Relation, blkno: u32) -> Box<[u8; BLCKSZ]> {
-    let mut page = Box::new([0u8; BLCKSZ]);
-    // SAFETY: per the contract; the page is BLCKSZ bytes of a pinned buffer.
-    unsafe {
-        let buf = pg_sys::ReadBuffer(rel, blkno);
-        pg_sys::LockBuffer(buf, pg_sys::BUFFER_LOCK_SHARE as i32);
-        std::ptr::copy_nonoverlapping(
-            pg_sys::BufferGetPage(buf).cast::<u8>(),
-            page.as_mut_ptr(),
-            BLCKSZ,
-        );
-        pg_sys::UnlockReleaseBuffer(buf);
-    }
-    page
-}
-
-/// The chunks of a TOAST value in the live TOAST relation, read past MVCC:
-/// the chunks of a value deleted since stay until VACUUM removes them. The
-/// relation's index on `chunk_id` gives their positions (with
-/// `SnapshotAny`, dead entries included); each page is copied under a
-/// share lock and the chunk read from the copy with the decoder's checked
-/// page code, so nothing is pruned on the way (a heap fetch through the
-/// index would prune the very chunks it looks for).
-fn live_toast_chunks(ptr: &ToastPointer) -> Option<Vec<(i32, Vec<u8>)>> {
-    let relid = pg_sys::Oid::from(ptr.toastrelid);
+/// The value rows stored before column `att` was added read as, as a
+/// tuple would store it.
+fn missing_value(relid: u32, att: &AttributeRow) -> Option<Vec<u8>> {
     let lock = pg_sys::AccessShareLock as i32;
-    // SAFETY: the relation and its index are opened with AccessShareLock
-    // and closed below; each buffer is pinned and share-locked while its
-    // page is copied.
+    // SAFETY: the relation is opened with AccessShareLock and closed; the
+    // missing value is a datum of the column's type.
     unsafe {
-        let rel = pg_sys::try_relation_open(relid, lock);
+        let rel = pg_sys::try_relation_open(pg_sys::Oid::from(relid), lock);
         if rel.is_null() {
             return None;
         }
-        let indexes = pgrx::PgList::<pg_sys::Oid>::from_pg(pg_sys::RelationGetIndexList(rel));
-        let index_oid = indexes.iter_oid().next();
-        let (true, Some(index_oid)) =
-            ((*(*rel).rd_rel).relkind as u8 == pg_sys::RELKIND_TOASTVALUE, index_oid)
-        else {
-            pg_sys::relation_close(rel, lock);
-            return None;
-        };
-        let index = pg_sys::index_open(index_oid, lock);
-        let mut key = pg_sys::ScanKeyData::default();
-        pg_sys::ScanKeyInit(
-            &mut key,
-            1,
-            pg_sys::BTEqualStrategyNumber as u16,
-            pg_sys::Oid::from(pg_sys::F_OIDEQ),
-            pg_sys::Datum::from(ptr.valueid),
-        );
-        let scan = pg_sys::index_beginscan(rel, index, &raw mut pg_sys::SnapshotAnyData, 1, 0);
-        (*scan).ignore_killed_tuples = false;
-        pg_sys::index_rescan(scan, &mut key, 1, std::ptr::null_mut(), 0);
-        let nblocks =
-            pg_sys::RelationGetNumberOfBlocksInFork(rel, pg_sys::ForkNumber::MAIN_FORKNUM);
-        let mut chunks = Vec::new();
-        loop {
-            let tid = pg_sys::index_getnext_tid(scan, pg_sys::ScanDirection::ForwardScanDirection);
-            if tid.is_null() {
-                break;
-            }
-            let blkno = u32::from((*tid).ip_blkid.bi_hi) << 16 | u32::from((*tid).ip_blkid.bi_lo);
-            if blkno >= nblocks {
-                continue;
-            }
-            let page = copy_block(rel, blkno);
-            let chunk = heap_page::tuple(&page, (*tid).ip_posid).and_then(Chunk::parse);
-            if let Some(c) = chunk.filter(|c| c.value_id == ptr.valueid) {
-                chunks.push((c.seq, c.data.to_vec()));
-            }
-        }
-        pg_sys::index_endscan(scan);
-        pg_sys::index_close(index, lock);
+        let mut isnull = true;
+        let d = pg_sys::getmissingattr((*rel).rd_att, i32::from(att.attnum), &mut isnull);
+        let bytes = (!isnull).then(|| datum_bytes(d, att.attlen, att.attbyval));
         pg_sys::relation_close(rel, lock);
-        Some(chunks)
+        bytes
+    }
+}
+
+/// The equality operator of a type's default btree operator class (through
+/// domains), as `OPERATOR(schema.name)`.
+fn equality_operator(typid: pg_sys::Oid) -> Option<String> {
+    // SAFETY: catalog lookups for an existing type.
+    unsafe {
+        let opclass = pg_sys::GetDefaultOpClass(typid, pg_sys::BTREE_AM_OID);
+        if opclass == pg_sys::InvalidOid {
+            return None;
+        }
+        let family = pg_sys::get_opclass_family(opclass);
+        let intype = pg_sys::get_opclass_input_type(opclass);
+        let op = pg_sys::get_opfamily_member(
+            family,
+            intype,
+            intype,
+            pg_sys::BTEqualStrategyNumber as i16,
+        );
+        qualified_operator(op)
     }
 }
 
 /// `quote_identifier`.
-pub fn quote_ident(s: &str) -> String {
+fn quote_ident(s: &str) -> String {
     let c = to_server_cstring(s);
     // SAFETY: quote_identifier returns its argument or a palloc'd copy.
     cstr_to_utf8(unsafe { pg_sys::quote_identifier(c.as_ptr()) })
@@ -280,106 +385,6 @@ unsafe fn datum_bytes(d: pg_sys::Datum, attlen: i16, byval: bool) -> Vec<u8> {
         n => n as usize,
     };
     unsafe { std::slice::from_raw_parts(p, len) }.to_vec()
-}
-
-/// Describes relation `relid` for the miner; `None` if it vanished.
-fn describe(relid: pg_sys::Oid) -> Option<RelInfo> {
-    // SAFETY: the relcache entry is pinned between RelationIdGetRelation
-    // and RelationClose; everything needed is copied out in between.
-    unsafe {
-        let rel = pg_sys::RelationIdGetRelation(relid);
-        if rel.is_null() {
-            return None;
-        }
-        let form = (*rel).rd_rel;
-        let schema = cstr_to_utf8(pg_sys::get_namespace_name((*form).relnamespace));
-        let name = cstr_to_utf8((*form).relname.data.as_ptr());
-        let tupdesc = (*rel).rd_att;
-        let natts = (*tupdesc).natts as usize;
-        let attrs = (*tupdesc).attrs.as_slice(natts);
-        let mut atts = Vec::with_capacity(natts);
-        for (i, a) in attrs.iter().enumerate() {
-            let attname = cstr_to_utf8(a.attname.data.as_ptr());
-            let missing = if a.atthasmissing {
-                let mut isnull = true;
-                let d = pg_sys::getmissingattr(tupdesc, i as i32 + 1, &mut isnull);
-                (!isnull).then(|| datum_bytes(d, a.attlen, a.attbyval))
-            } else {
-                None
-            };
-            atts.push(AttInfo {
-                quoted_name: quote_ident(&attname),
-                name: attname,
-                layout: AttrDesc {
-                    attlen: a.attlen,
-                    attalign: a.attalign as u8,
-                    attbyval: a.attbyval,
-                    dropped: a.attisdropped,
-                },
-                typid: a.atttypid.to_u32(),
-                typmod: a.atttypmod,
-                generated: a.attgenerated as u8 == b's',
-                identity_always: a.attidentity as u8 == b'a',
-                missing,
-                send_fn: if a.attisdropped { None } else { send_function(a.atttypid) },
-                eq_op: None,
-            });
-        }
-        let key = identity_columns(rel);
-        for &(k, ref eq) in &key {
-            if let Some(a) = atts.get_mut(k) {
-                a.eq_op = eq.clone();
-            }
-        }
-        let key = key.into_iter().map(|(k, _)| k).collect();
-        pg_sys::RelationClose(rel);
-        Some(RelInfo {
-            oid: relid.to_u32(),
-            qualified: format!("{}.{}", quote_ident(&schema), quote_ident(&name)),
-            schema: schema.into(),
-            name: name.into(),
-            atts,
-            key,
-        })
-    }
-}
-
-/// The columns of the replica identity index (the primary key by default),
-/// each with the equality operator of its operator class, as
-/// `OPERATOR(schema.name)`.
-///
-/// # Safety
-/// `rel` must be an open relation.
-unsafe fn identity_columns(rel: pg_sys::Relation) -> Vec<(usize, Option<String>)> {
-    // SAFETY: per the contract; the index is opened and closed here, and
-    // its per-column arrays hold indnkeyatts entries.
-    unsafe {
-        let idx = pg_sys::RelationGetReplicaIndex(rel);
-        if idx == pg_sys::InvalidOid {
-            return Vec::new();
-        }
-        let irel = pg_sys::index_open(idx, pg_sys::AccessShareLock as i32);
-        let index = (*irel).rd_index;
-        let nkeys = (*index).indnkeyatts as usize;
-        let keys = (*index).indkey.values.as_slice(nkeys);
-        let mut cols = Vec::with_capacity(nkeys);
-        for (i, &k) in keys.iter().enumerate() {
-            if k <= 0 {
-                continue;
-            }
-            let family = *(*irel).rd_opfamily.add(i);
-            let intype = *(*irel).rd_opcintype.add(i);
-            let op = pg_sys::get_opfamily_member(
-                family,
-                intype,
-                intype,
-                pg_sys::BTEqualStrategyNumber as i16,
-            );
-            cols.push((k as usize - 1, qualified_operator(op)));
-        }
-        pg_sys::index_close(irel, pg_sys::AccessShareLock as i32);
-        cols
-    }
 }
 
 /// An operator as `OPERATOR(schema.name)`, which no `search_path` can

@@ -15,6 +15,7 @@ mod api;
 mod catalog;
 mod encoding;
 mod error;
+mod live;
 mod privileges;
 mod range;
 mod render;

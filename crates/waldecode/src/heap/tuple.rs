@@ -10,6 +10,20 @@ pub const SIZE_OF_HEAP_TUPLE_HEADER: usize = 23;
 const HEAP_HASNULL: u16 = 0x0001;
 const HEAP_NATTS_MASK: u16 = 0x07FF;
 
+// t_infomask bits on the transactions of a tuple (htup_details.h).
+pub const HEAP_XMAX_KEYSHR_LOCK: u16 = 0x0010;
+pub const HEAP_XMAX_EXCL_LOCK: u16 = 0x0040;
+pub const HEAP_XMAX_LOCK_ONLY: u16 = 0x0080;
+pub const HEAP_XMIN_COMMITTED: u16 = 0x0100;
+pub const HEAP_XMIN_INVALID: u16 = 0x0200;
+pub const HEAP_XMAX_COMMITTED: u16 = 0x0400;
+pub const HEAP_XMAX_INVALID: u16 = 0x0800;
+pub const HEAP_XMAX_IS_MULTI: u16 = 0x1000;
+
+/// `FrozenTransactionId` and the other xids below it that are always
+/// committed (`FirstNormalTransactionId` = 3).
+pub const FIRST_NORMAL_XID: u32 = 3;
+
 /// Storage layout of one column (from pg_attribute).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttrDesc {
@@ -87,6 +101,31 @@ impl TupleHeader {
 
     pub fn natts(&self) -> usize {
         usize::from(self.infomask2 & HEAP_NATTS_MASK)
+    }
+
+    /// What the hint bits say of xmin: `Some(true)` committed (or frozen),
+    /// `Some(false)` aborted, `None` when not set.
+    pub fn xmin_hint(&self) -> Option<bool> {
+        match self.infomask & (HEAP_XMIN_COMMITTED | HEAP_XMIN_INVALID) {
+            0 => None,
+            HEAP_XMIN_INVALID => Some(false),
+            _ => Some(true),
+        }
+    }
+
+    /// The xid that deleted or updated the tuple, if any: not a mere row
+    /// lock (`HEAP_XMAX_IS_LOCKED_ONLY`) and not marked aborted.
+    pub fn deleter(&self) -> Option<u32> {
+        let m = self.infomask;
+        let lock_only = m & HEAP_XMAX_LOCK_ONLY != 0
+            || m & (HEAP_XMAX_IS_MULTI | HEAP_XMAX_EXCL_LOCK | HEAP_XMAX_KEYSHR_LOCK)
+                == HEAP_XMAX_EXCL_LOCK;
+        (self.xmax != 0 && !lock_only && m & HEAP_XMAX_INVALID == 0).then_some(self.xmax)
+    }
+
+    /// Whether xmax is a MultiXactId, which only the server can resolve.
+    pub fn xmax_is_multi(&self) -> bool {
+        self.infomask & HEAP_XMAX_IS_MULTI != 0
     }
 }
 

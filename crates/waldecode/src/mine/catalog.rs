@@ -1,14 +1,17 @@
-//! What the miner needs to know about a relation, and the trait through
-//! which it asks. The extension answers from the live system catalogs; a
-//! catalog-history store can answer for relations that were dropped or
-//! rewritten since, without the miner changing.
+//! What the miner needs to know about a relation ([`RelInfo`]), and the
+//! trait through which it asks the server for what the WAL does not hold
+//! ([`Catalog`]): catalog rows as they are now, names quoted the server's
+//! way, per-type functions and operators, transaction outcomes older than
+//! the range, TOAST chunks and live tuples. The relation valid at an LSN
+//! is put together from these and the catalog history of the WAL by
+//! [`super::relations`].
 
 use std::rc::Rc;
 
 use crate::heap::toast::ToastPointer;
 use crate::heap::tuple::AttrDesc;
 use crate::layout::RelFileLocator;
-use crate::lsn::Lsn;
+use crate::syscat::{AttributeRow, ClassRow, IndexRow, NamespaceRow};
 
 /// One column of a relation, in attribute-number order.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +68,9 @@ pub struct RelInfo {
     /// Attribute indexes (0-based) that identify a row: the primary key, or
     /// the replica identity index. Empty when the table has neither.
     pub key: Vec<usize>,
+    /// The relation no longer exists (dropped since): its statements name
+    /// it as it was.
+    pub gone: bool,
 }
 
 /// The answer to "which relation is stored in this file?".
@@ -80,15 +86,52 @@ pub enum RelLookup {
     Skip,
     /// A relation of another database; it cannot be resolved here.
     OtherDatabase,
-    /// No relation uses this file now: dropped or rewritten since.
-    Gone,
+    /// Neither the WAL nor the catalog tells which relation used the file
+    /// then; the reason.
+    Unknown(String),
 }
 
-/// Resolves storage to relations, and reads what the WAL does not hold.
+/// What the server knows now, for what the WAL does not say.
 pub trait Catalog {
-    /// The relation stored in `locator`; `lsn` is where the change was
-    /// found, for stores that know the catalog's history.
-    fn relation(&mut self, locator: RelFileLocator, lsn: Lsn) -> RelLookup;
+    /// The current database's OID and default tablespace.
+    fn database(&self) -> (u32, u32);
+
+    /// The file numbers of the catalogs now: (catalog OID, file number)
+    /// for `pg_class`, `pg_attribute`, `pg_namespace` and `pg_index`.
+    fn catalog_filenodes(&mut self) -> Vec<(u32, u32)>;
+
+    /// The relation whose file is `filenode` in tablespace `spc` now (0:
+    /// the database's default), as `RelidByRelfilenode` answers.
+    fn relid_by_filenode(&mut self, spc: u32, filenode: u32) -> Option<u32>;
+
+    /// `pg_class` of relation `oid` now.
+    fn class(&mut self, oid: u32) -> Option<ClassRow>;
+
+    /// `pg_attribute` of column `attnum` of relation `relid` now.
+    fn attribute(&mut self, relid: u32, attnum: i16) -> Option<AttributeRow>;
+
+    /// `pg_namespace` of schema `oid` now.
+    fn namespace(&mut self, oid: u32) -> Option<NamespaceRow>;
+
+    /// The indexes of relation `relid` now.
+    fn index_oids(&mut self, relid: u32) -> Vec<u32>;
+
+    /// `pg_index` of index `oid` now.
+    fn index(&mut self, oid: u32) -> Option<IndexRow>;
+
+    /// Whether transaction `xid`, older than the range, committed (the
+    /// commit log): `None` when not known.
+    fn xid_committed(&mut self, xid: u32) -> Option<bool>;
+
+    /// The type's binary send function, schema-qualified.
+    fn send_function(&mut self, typid: u32) -> Option<String>;
+
+    /// The equality operator of the type's default btree operator class,
+    /// as `OPERATOR(schema.name)`.
+    fn equality_operator(&mut self, typid: u32) -> Option<String>;
+
+    /// `name` as an SQL identifier, quoted where the server would.
+    fn quote_ident(&mut self, name: &str) -> String;
 
     /// The chunks (sequence number, data) of the TOAST value `ptr` names,
     /// from wherever they still are (the extension reads the live TOAST

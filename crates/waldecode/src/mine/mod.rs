@@ -11,6 +11,8 @@
 //! live server, tests from fakes.
 
 pub mod catalog;
+pub mod history;
+pub mod relations;
 pub mod sql;
 pub mod toast;
 pub mod values;
@@ -36,6 +38,8 @@ use crate::rmgr::heap::HeapRecord;
 use crate::rmgr::{xlog, RM_HEAP2_ID, RM_HEAP_ID, RM_XACT_ID};
 use crate::scan::Scan;
 use crate::source::WalSource;
+use history::CatalogHistory;
+use relations::Relations;
 use sql::statements;
 use toast::{assemble, ChunkIndex};
 use values::row_values;
@@ -135,7 +139,7 @@ pub struct Miner<S: WalSource, C: Catalog, R: Render> {
     row_start: Lsn,
     xacts: XactTable,
     killed: HashSet<KilledSpec>,
-    catalog: C,
+    relations: Relations<C>,
     render: R,
     store: PageStore,
     toast: ChunkIndex,
@@ -154,25 +158,34 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         render: R,
         options: Options,
     ) -> Result<Self> {
-        let (xacts, killed) = first_pass(&mut scan)?;
+        // Both passes start at the checkpoint before the range: from there
+        // every page modified, catalog pages included, comes with an image.
+        let start = scan.start();
+        let oldest = scan.reader().source().oldest_lsn();
+        let warm = redo_point_before(&mut scan, start).unwrap_or(start).max(oldest).min(start);
+        scan.restart(warm, scan.end())?;
+        let mut catalog = catalog;
+        let (db, _) = catalog.database();
+        let history = CatalogHistory::new(db, &catalog.catalog_filenodes());
+        let (xacts, killed, history) = first_pass(&mut scan, history)?;
         // The second pass ends where the first did, even if the WAL grew
         // in between: every change it reports was classified.
         let end = scan.reached();
         let row_start = if options.start_at_first_commit && filters.by_time() {
             xacts.first_lsn_committed_between(filters.start_time, filters.end_time).unwrap_or(end)
         } else {
-            scan.start()
+            start
         };
         // Pages are tracked from early enough to know each by row_start.
-        let oldest = scan.reader().source().oldest_lsn();
         let warm = redo_point_before(&mut scan, row_start).unwrap_or(row_start);
         scan.restart(warm.max(oldest).min(row_start), end)?;
+        let relations = Relations::new(catalog, history, &xacts);
         Ok(Miner {
             scan,
             row_start,
             xacts,
             killed,
-            catalog,
+            relations,
             render,
             store: PageStore::new(options.page_cache_bytes),
             toast: ChunkIndex::default(),
@@ -214,7 +227,7 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             return Ok(());
         };
         let (lsn, xid, rmid) = (rec.lsn(), rec.xid(), rec.rmid());
-        let catalog = &mut self.catalog;
+        let catalog = &mut self.relations.catalog;
         let changes =
             heap::apply(&rec, &mut self.store, &mut |loc, tid| catalog.live_tuple(loc, tid))?;
         // Chunks of TOAST values: those on pages imaged here (written
@@ -223,7 +236,10 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         // Only heap records and bare page images touch TOAST pages.
         let heap_pages = matches!(rmid, RM_HEAP_ID | RM_HEAP2_ID) || xlog::is_fpi(&rec);
         for b in rec.blocks().iter().filter(|_| heap_pages) {
-            if !matches!(self.catalog.relation(b.locator, lsn), RelLookup::Toast) {
+            if !matches!(
+                self.relations.relation(b.locator, lsn, xid, &self.xacts),
+                RelLookup::Toast
+            ) {
                 continue;
             }
             toast_record = true;
@@ -319,10 +335,10 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             return None;
         }
         let (top, status, commit_time) = self.wanted(xid)?;
-        let relation = match self.catalog.relation(ch.locator, lsn) {
-            RelLookup::Table(r) => Some(r),
+        let (relation, unknown) = match self.relations.relation(ch.locator, lsn, xid, &self.xacts) {
+            RelLookup::Table(r) => (Some(r), None),
             RelLookup::Toast | RelLookup::Skip | RelLookup::OtherDatabase => return None,
-            RelLookup::Gone => None,
+            RelLookup::Unknown(why) => (None, Some(why)),
         };
         if let Some(set) = &self.filters.relations {
             if !relation.as_ref().is_some_and(|r| set.contains(&r.oid)) {
@@ -330,13 +346,7 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             }
         }
         let (sql, toast_missing) = match &relation {
-            None => (
-                Err(format!(
-                    "no relation uses file {}/{}/{} now: it was dropped, truncated or rewritten since",
-                    ch.locator.spc, ch.locator.db, ch.locator.rel
-                )),
-                false,
-            ),
+            None => (Err(unknown.unwrap_or_default()), false),
             Some(rel) => self.sql_for(rel, op, &ch, lsn),
         };
         let mut row = MinedRow {
@@ -354,6 +364,14 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             info: None,
         };
         row.set_sql(sql);
+        if let (true, Some(rel)) = (row.complete(), &row.relation) {
+            if rel.gone {
+                row.info = Some(format!(
+                    "relation {} no longer exists: the statements name it as it was",
+                    rel.qualified
+                ));
+            }
+        }
         Some(if toast_missing && op == Op::Delete {
             Queued::Waiting(Box::new(Waiting { row, ch, xid }))
         } else {
@@ -373,7 +391,8 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         if let Some(why) = &ch.missing {
             return (Err(why.clone()), false);
         }
-        let Miner { render, store, toast, catalog, .. } = self;
+        let Miner { render, store, toast, relations, .. } = self;
+        let catalog = &mut relations.catalog;
         let db = ch.locator.db;
         let mut toast_missing = false;
         // Values stored out of line: from the chunks the WAL showed, else
@@ -410,11 +429,15 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
 
 /// Pass 1: the outcome of every transaction in the range, and the
 /// speculative inserts their own transactions took back.
-fn first_pass<S: WalSource>(scan: &mut Scan<S>) -> Result<(XactTable, HashSet<KilledSpec>)> {
+fn first_pass<S: WalSource>(
+    scan: &mut Scan<S>,
+    mut history: CatalogHistory,
+) -> Result<(XactTable, HashSet<KilledSpec>, CatalogHistory)> {
     let mut xacts = XactTable::default();
     let mut killed = HashSet::new();
     while let Some(rec) = scan.next_record()? {
         xacts.observe(&rec);
+        history.observe(&rec)?;
         if rec.rmid() != RM_HEAP_ID {
             continue;
         }
@@ -426,7 +449,7 @@ fn first_pass<S: WalSource>(scan: &mut Scan<S>) -> Result<(XactTable, HashSet<Ki
             }
         }
     }
-    Ok((xacts, killed))
+    Ok((xacts, killed, history))
 }
 
 /// Walks back from `from` along the prev-links to the nearest checkpoint

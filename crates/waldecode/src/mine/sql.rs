@@ -215,6 +215,7 @@ mod tests {
             qualified: "\"s\".\"t\"".into(),
             atts: vec![att("id"), dropped, att("v"), gen],
             key,
+            gone: false,
         }
     }
 

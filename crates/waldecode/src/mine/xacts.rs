@@ -41,6 +41,9 @@ pub struct XactState {
     pub status: Status,
     /// Commit (or abort) time, µs since 2000-01-01.
     pub end_time: Option<i64>,
+    /// Where the commit (or abort, or prepare) record starts: the changes
+    /// are visible to records after it.
+    pub end_lsn: Option<Lsn>,
     /// First record written by this xid in the range.
     pub first_lsn: Lsn,
 }
@@ -57,6 +60,7 @@ impl XactTable {
             parent: 0,
             status: Status::InProgress,
             end_time: None,
+            end_lsn: None,
             first_lsn: lsn,
         })
     }
@@ -68,6 +72,7 @@ impl XactTable {
         let e = self.entry(xid, lsn);
         e.status = status;
         e.end_time = time;
+        e.end_lsn = Some(lsn);
         if parent != 0 && parent != xid {
             e.parent = parent;
         }
@@ -153,6 +158,29 @@ impl XactTable {
                 self.map.get(&top).map_or((Status::InProgress, None), |s| (s.status, s.end_time))
             }
         }
+    }
+
+    /// Whether the changes of `xid` are visible to a record at `lsn`
+    /// written by the top-level transaction `reader`: its own (or its
+    /// transaction's) changes, or those of a transaction that committed
+    /// before `lsn`. `None` when the range does not tell (an xid from
+    /// before the range).
+    pub fn visible_at(&self, xid: u32, lsn: Lsn, reader: u32) -> Option<bool> {
+        let top = self.top_of(xid);
+        if reader != 0 && top == reader {
+            // A subtransaction that was rolled back before `lsn` is not.
+            let own = self.map.get(&xid)?;
+            let undone = own.status == Status::Aborted && own.end_lsn.is_some_and(|e| e < lsn);
+            return Some(!undone);
+        }
+        let s = self.map.get(&top)?;
+        Some(
+            s.status == Status::Committed && s.end_lsn.is_some_and(|e| e < lsn) && {
+                // A committed transaction's subtransaction may have been
+                // rolled back on its own.
+                self.map.get(&xid).is_none_or(|x| x.status != Status::Aborted)
+            },
+        )
     }
 
     /// Xids whose top-level transaction committed within [from, to]
