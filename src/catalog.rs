@@ -29,6 +29,10 @@ unsafe extern "C-unwind" {
     fn RelidByRelfilenode(reltablespace: pg_sys::Oid, relfilenode: pg_sys::Oid) -> pg_sys::Oid;
 }
 
+/// `pg_constraint.contype`'s column number (oid, conname, connamespace,
+/// contype in PostgreSQL 14 to 18); pgrx has no binding for it.
+const ANUM_PG_CONSTRAINT_CONTYPE: pg_sys::AttrNumber = 4;
+
 /// Answers from the current database's catalogs.
 pub struct LiveCatalog {
     my_db: u32,
@@ -117,7 +121,7 @@ impl Catalog for LiveCatalog {
             with_syscache(
                 pg_sys::SysCacheIdentifier::RELOID,
                 &[pg_sys::Datum::from(oid)],
-                |c: *const pg_sys::FormData_pg_class, _| ClassRow {
+                |c: *const pg_sys::FormData_pg_class, tup| ClassRow {
                     oid,
                     relname: name_of(&(*c).relname),
                     relnamespace: (*c).relnamespace.to_u32(),
@@ -129,6 +133,19 @@ impl Catalog for LiveCatalog {
                     relnatts: (*c).relnatts,
                     relreplident: (*c).relreplident as u8,
                     relrewrite: (*c).relrewrite.to_u32(),
+                    relam: (*c).relam.to_u32(),
+                    reloftype: (*c).reloftype.to_u32(),
+                    relchecks: (*c).relchecks,
+                    relhasindex: (*c).relhasindex,
+                    relhasrules: (*c).relhasrules,
+                    relhastriggers: (*c).relhastriggers,
+                    relrowsecurity: (*c).relrowsecurity,
+                    relispartition: (*c).relispartition,
+                    has_reloptions: !pg_sys::heap_attisnull(
+                        tup,
+                        pg_sys::Anum_pg_class_reloptions as i32,
+                        std::ptr::null_mut(),
+                    ),
                 },
             )
         }
@@ -156,6 +173,12 @@ impl Catalog for LiveCatalog {
                     attidentity: (*a).attidentity as u8,
                     attgenerated: (*a).attgenerated as u8,
                     attisdropped: (*a).attisdropped,
+                    attislocal: (*a).attislocal,
+                    #[cfg(any(feature = "pg14", feature = "pg15"))]
+                    attinhcount: (*a).attinhcount,
+                    #[cfg(not(any(feature = "pg14", feature = "pg15")))]
+                    attinhcount: i32::from((*a).attinhcount),
+                    attcompression: (*a).attcompression as u8,
                     attcollation: (*a).attcollation.to_u32(),
                     attmissingval: None,
                 },
@@ -203,7 +226,7 @@ impl Catalog for LiveCatalog {
             with_syscache(
                 pg_sys::SysCacheIdentifier::INDEXRELID,
                 &[pg_sys::Datum::from(oid)],
-                |i: *const pg_sys::FormData_pg_index, _| IndexRow {
+                |i: *const pg_sys::FormData_pg_index, tup| IndexRow {
                     indexrelid: oid,
                     indrelid: (*i).indrelid.to_u32(),
                     indnatts: (*i).indnatts,
@@ -214,6 +237,24 @@ impl Catalog for LiveCatalog {
                     indisvalid: (*i).indisvalid,
                     indislive: (*i).indislive,
                     indkey: (*i).indkey.values.as_slice((*i).indnatts.max(0) as usize).to_vec(),
+                    indclass: index_oids(tup, pg_sys::Anum_pg_index_indclass),
+                    indcollation: index_oids(tup, pg_sys::Anum_pg_index_indcollation),
+                    indoption: index_int2s(tup, pg_sys::Anum_pg_index_indoption),
+                    indisexclusion: (*i).indisexclusion,
+                    #[cfg(feature = "pg14")]
+                    indnullsnotdistinct: false,
+                    #[cfg(not(feature = "pg14"))]
+                    indnullsnotdistinct: (*i).indnullsnotdistinct,
+                    has_exprs: !pg_sys::heap_attisnull(
+                        tup,
+                        pg_sys::Anum_pg_index_indexprs as i32,
+                        std::ptr::null_mut(),
+                    ),
+                    has_pred: !pg_sys::heap_attisnull(
+                        tup,
+                        pg_sys::Anum_pg_index_indpred as i32,
+                        std::ptr::null_mut(),
+                    ),
                 },
             )
         }
@@ -238,6 +279,68 @@ impl Catalog for LiveCatalog {
         self.type_info(typid).1.clone()
     }
 
+    fn column_type(&mut self, typid: u32, typmod: i32, collation: u32) -> Option<String> {
+        let ty = format_type(typid, typmod)?;
+        // SAFETY: a catalog lookup; 0 for a type that is not collatable.
+        let own = unsafe { pg_sys::get_typcollation(pg_sys::Oid::from(typid)) }.to_u32();
+        if collation == own {
+            return Some(ty);
+        }
+        // SAFETY: syscache lookup of a pg_collation row, copied out.
+        let (name, ns) = unsafe {
+            with_syscache(
+                pg_sys::SysCacheIdentifier::COLLOID,
+                &[pg_sys::Datum::from(collation)],
+                |c: *const pg_sys::FormData_pg_collation, _| {
+                    (name_of(&(*c).collname), (*c).collnamespace)
+                },
+            )?
+        };
+        // SAFETY: a catalog lookup by OID.
+        let ns = unsafe { pg_sys::get_namespace_name(ns) };
+        if ns.is_null() {
+            return None;
+        }
+        Some(format!("{ty} COLLATE {}.{}", quote_ident(&cstr_to_utf8(ns)), quote_ident(&name)))
+    }
+
+    fn index_constraint(&mut self, index: u32) -> Option<Option<u8>> {
+        let oid = pg_sys::Oid::from(index);
+        // SAFETY: syscache lookups by OID; the rows are only read.
+        unsafe {
+            with_syscache(
+                pg_sys::SysCacheIdentifier::RELOID,
+                &[pg_sys::Datum::from(oid)],
+                |_: *const pg_sys::FormData_pg_class, _| (),
+            )?;
+            let con = pg_sys::get_index_constraint(oid);
+            if con == pg_sys::InvalidOid {
+                return Some(None);
+            }
+            with_syscache(
+                pg_sys::SysCacheIdentifier::CONSTROID,
+                &[pg_sys::Datum::from(con)],
+                |_: *const u8, tup| {
+                    let mut isnull = false;
+                    let d = pg_sys::SysCacheGetAttr(
+                        pg_sys::SysCacheIdentifier::CONSTROID as i32,
+                        tup,
+                        ANUM_PG_CONSTRAINT_CONTYPE,
+                        &mut isnull,
+                    );
+                    (!isnull).then(|| d.value() as u8)
+                },
+            )
+        }
+    }
+
+    fn default_opclass(&mut self, typid: u32, am: u32) -> Option<u32> {
+        // SAFETY: a catalog lookup.
+        let oc =
+            unsafe { pg_sys::GetDefaultOpClass(pg_sys::Oid::from(typid), pg_sys::Oid::from(am)) };
+        (oc != pg_sys::InvalidOid).then(|| oc.to_u32())
+    }
+
     fn quote_ident(&mut self, name: &str) -> String {
         if let Some(q) = self.quoted.get(name) {
             return q.clone();
@@ -258,6 +361,51 @@ impl Catalog for LiveCatalog {
         let spc = if locator.spc == self.my_spc { 0 } else { locator.spc };
         let relid = self.relid_by_filenode(spc, locator.rel)?;
         live::tuple(pg_sys::Oid::from(relid), tid)
+    }
+}
+
+/// Column `attnum` of a `pg_index` syscache tuple; `None` when NULL.
+///
+/// # Safety
+/// `tup` is a live `INDEXRELID` syscache tuple.
+unsafe fn index_attr(tup: pg_sys::HeapTuple, attnum: u32) -> Option<pg_sys::Datum> {
+    let mut isnull = false;
+    // SAFETY: as the caller promises.
+    let d = unsafe {
+        pg_sys::SysCacheGetAttr(
+            pg_sys::SysCacheIdentifier::INDEXRELID as i32,
+            tup,
+            attnum as pg_sys::AttrNumber,
+            &mut isnull,
+        )
+    };
+    (!isnull).then_some(d)
+}
+
+/// The `oidvector` column `attnum` of a `pg_index` syscache tuple.
+///
+/// # Safety
+/// `tup` is a live `INDEXRELID` syscache tuple; the column is an
+/// `oidvector` (plain storage: never short nor out of line).
+unsafe fn index_oids(tup: pg_sys::HeapTuple, attnum: u32) -> Vec<u32> {
+    // SAFETY: as the caller promises; dim1 elements follow the header.
+    unsafe {
+        let Some(d) = index_attr(tup, attnum) else { return Vec::new() };
+        let v = d.cast_mut_ptr::<pg_sys::oidvector>();
+        (*v).values.as_slice((*v).dim1.max(0) as usize).iter().map(|o| o.to_u32()).collect()
+    }
+}
+
+/// The `int2vector` column `attnum` of a `pg_index` syscache tuple.
+///
+/// # Safety
+/// As [`index_oids`], for an `int2vector` column.
+unsafe fn index_int2s(tup: pg_sys::HeapTuple, attnum: u32) -> Vec<i16> {
+    // SAFETY: as the caller promises; dim1 elements follow the header.
+    unsafe {
+        let Some(d) = index_attr(tup, attnum) else { return Vec::new() };
+        let v = d.cast_mut_ptr::<pg_sys::int2vector>();
+        (*v).values.as_slice((*v).dim1.max(0) as usize).to_vec()
     }
 }
 
@@ -317,6 +465,17 @@ fn equality_operator(typid: pg_sys::Oid) -> Option<String> {
         );
         qualified_operator(op)
     }
+}
+
+/// A type as SQL, schema-qualified whatever the `search_path`, with its
+/// typmod; `None` when there is no such type.
+pub fn format_type(typid: u32, typmod: i32) -> Option<String> {
+    let flags = pg_sys::FORMAT_TYPE_TYPEMOD_GIVEN
+        | pg_sys::FORMAT_TYPE_FORCE_QUALIFY
+        | pg_sys::FORMAT_TYPE_INVALID_AS_NULL;
+    // SAFETY: a catalog lookup; NULL for a type that does not exist.
+    let p = unsafe { pg_sys::format_type_extended(pg_sys::Oid::from(typid), typmod, flags as u16) };
+    (!p.is_null()).then(|| cstr_to_utf8(p))
 }
 
 /// `quote_identifier`.

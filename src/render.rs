@@ -12,7 +12,8 @@ use pgrx::pg_sys;
 use waldecode::mine::catalog::{AttInfo, RelInfo};
 use waldecode::mine::{Render, Stored};
 
-use crate::encoding::{cstr_to_utf8, to_utf8};
+use crate::catalog::format_type;
+use crate::encoding::to_utf8;
 
 /// Output settings under which every literal is rendered.
 /// (An empty `search_path` makes the output of reg* values inside arrays
@@ -60,7 +61,8 @@ struct TypeOut {
 /// Renders values with the server's output functions; caches per type.
 #[derive(Default)]
 pub struct ServerRender {
-    types: HashMap<(u32, i32), TypeOut>,
+    /// `None`: the type no longer exists.
+    types: HashMap<(u32, i32), Option<TypeOut>>,
     /// The GUC nesting level of the row being rendered, when it needed the
     /// fixed settings.
     level: Option<i32>,
@@ -152,20 +154,18 @@ fn output_literal(output_fn: pg_sys::Oid, datum: pg_sys::Datum) -> String {
 }
 
 impl ServerRender {
-    fn type_out(&mut self, typid: u32, typmod: i32) -> &TypeOut {
-        self.types.entry((typid, typmod)).or_insert_with(|| {
+    fn type_out(&mut self, typid: u32, typmod: i32) -> Option<&TypeOut> {
+        let t = self.types.entry((typid, typmod)).or_insert_with(|| {
+            // A type dropped since (with the table whose rows are read)
+            // has no output function left.
+            let sql = format_type(typid, typmod)?;
             let mut output_fn = pg_sys::InvalidOid;
             let mut varlena = false;
             let oid = pg_sys::Oid::from(typid);
-            // SAFETY: catalog lookups for an existing type.
-            let (sql, base) = unsafe {
+            // SAFETY: catalog lookups for a type that exists.
+            let base = unsafe {
                 pg_sys::getTypeOutputInfo(oid, &mut output_fn, &mut varlena);
-                let sql = cstr_to_utf8(pg_sys::format_type_extended(
-                    oid,
-                    typmod,
-                    (pg_sys::FORMAT_TYPE_TYPEMOD_GIVEN | pg_sys::FORMAT_TYPE_FORCE_QUALIFY) as u16,
-                ));
-                (sql, pg_sys::getBaseType(oid).to_u32())
+                pg_sys::getBaseType(oid).to_u32()
             };
             // SAFETY: catalog lookups for existing types.
             let reg_array = unsafe {
@@ -173,8 +173,9 @@ impl ServerRender {
                 elem != pg_sys::InvalidOid
                     && REG_TYPES.contains(&pg_sys::getBaseType(elem).to_u32())
             };
-            TypeOut { output_fn, base, reg_array, sql }
-        })
+            Some(TypeOut { output_fn, base, reg_array, sql })
+        });
+        t.as_ref()
     }
 }
 
@@ -191,7 +192,13 @@ impl Render for ServerRender {
         }
     }
 
-    fn literal(&mut self, att: &AttInfo, d: Stored<'_>) -> String {
+    fn literal(&mut self, att: &AttInfo, d: Stored<'_>) -> Result<String, String> {
+        let Some(t) = self.type_out(att.typid, att.typmod) else {
+            return Err(format!(
+                "the type of column {} (OID {}) no longer exists",
+                att.name, att.typid
+            ));
+        };
         let datum = match d {
             Stored::Fixed(b) if att.layout.attbyval => {
                 let mut v = [0u8; 8];
@@ -205,7 +212,6 @@ impl Render for ServerRender {
                 pg_sys::Datum::from(palloc_copy(b, true))
             }
         };
-        let t = self.type_out(att.typid, att.typmod);
         if t.base == CASHOID {
             // money's text form depends on lc_monetary on both sides; its
             // internal integer does not. Rebuild it from the integer and
@@ -213,12 +219,12 @@ impl Render for ServerRender {
             // cast to the domain, for a domain over money).
             let cents = datum.value() as i64;
             let domain = if att.typid == CASHOID { String::new() } else { format!("::{}", t.sql) };
-            return format!(
+            return Ok(format!(
                 "(CAST('{cents}' AS pg_catalog.numeric) OPERATOR(pg_catalog./) (CAST('10' AS pg_catalog.numeric) OPERATOR(pg_catalog.^) pg_catalog.scale(CAST(CAST(0 AS pg_catalog.money) AS pg_catalog.numeric))))::pg_catalog.money{domain}"
-            );
+            ));
         }
         if REG_TYPES.contains(&t.base) {
-            return format!("'{}'::{}", datum.value() as u32, t.sql);
+            return Ok(format!("'{}'::{}", datum.value() as u32, t.sql));
         }
         if let (true, Stored::Varlena(bytes)) = (t.reg_array, d) {
             if let Some(as_oids) = oid_array(bytes) {
@@ -226,13 +232,13 @@ impl Render for ServerRender {
                 // OIDs they are, and oid[] casts to it binary-exactly.
                 let datum = pg_sys::Datum::from(palloc_copy(&as_oids, false));
                 let text = output_literal(pg_sys::Oid::from(pg_sys::F_ARRAY_OUT), datum);
-                return format!("{text}::pg_catalog.oid[]::{}", t.sql);
+                return Ok(format!("{text}::pg_catalog.oid[]::{}", t.sql));
             }
         }
         let mut lit = output_literal(t.output_fn, datum);
         lit.reserve(2 + t.sql.len());
         lit.push_str("::");
         lit.push_str(&t.sql);
-        lit
+        Ok(lit)
     }
 }

@@ -116,7 +116,7 @@ fn tid(t: Option<(u32, u16)>) -> Option<pg_sys::ItemPointerData> {
 }
 
 fn sql_row(database: &PgName, r: MinedRow) -> ContentsRow {
-    let complete = r.complete();
+    let complete = r.complete;
     (
         PgLsn(r.lsn.0),
         r.item as i32,

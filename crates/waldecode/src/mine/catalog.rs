@@ -130,6 +130,22 @@ pub trait Catalog {
     /// as `OPERATOR(schema.name)`.
     fn equality_operator(&mut self, typid: u32) -> Option<String>;
 
+    /// A column's type as SQL, schema-qualified, with its typmod, and a
+    /// `COLLATE` clause when `collation` is not the type's own; `None`
+    /// when the type (or collation) no longer exists.
+    fn column_type(&mut self, typid: u32, typmod: i32, collation: u32) -> Option<String>;
+
+    /// The default operator class of the type for index access method
+    /// `am`.
+    fn default_opclass(&mut self, typid: u32, am: u32) -> Option<u32>;
+
+    /// For an index that exists now: the type (`pg_constraint.contype`) of
+    /// the constraint it belongs to, `Some(None)` when none; `None` when
+    /// the index is gone (not known).
+    fn index_constraint(&mut self, _index: u32) -> Option<Option<u8>> {
+        None
+    }
+
     /// `name` as an SQL identifier, quoted where the server would.
     fn quote_ident(&mut self, name: &str) -> String;
 

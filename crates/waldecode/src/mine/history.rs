@@ -63,10 +63,22 @@ impl SysCatalog {
     }
 }
 
+/// How the WAL showed a version first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// On a page image: made before it, by whatever.
+    Image,
+    /// Made by an insert record: a new row.
+    Insert,
+    /// Made by an update record: a new version of an existing row.
+    Update,
+}
+
 /// One version of a catalog row and the transactions around it.
 #[derive(Debug, Clone)]
 struct Version<R> {
     row: R,
+    origin: Origin,
     xmin: u32,
     /// Hint bits of xmin, from a page image: committed or aborted.
     xmin_hint: Option<bool>,
@@ -79,20 +91,24 @@ struct Version<R> {
     xmax_multi: bool,
     /// Where the record that unmade it is (0 when seen on an image).
     unmade_at: Lsn,
+    /// Unmade by a delete record (the row is gone), not an update.
+    deleted: bool,
 }
 
 impl<R> Version<R> {
     /// A version made by the tuple whose header is `h` (its deleter is
     /// set apart).
-    fn of(row: R, h: &TupleHeader, made_at: Lsn) -> Version<R> {
+    fn of(row: R, origin: Origin, h: &TupleHeader, made_at: Lsn) -> Version<R> {
         Version {
             row,
+            origin,
             xmin: h.xmin,
             xmin_hint: h.xmin_hint(),
             made_at,
             xmax: 0,
             xmax_multi: false,
             unmade_at: Lsn::INVALID,
+            deleted: false,
         }
     }
 }
@@ -151,6 +167,26 @@ pub type XidStatus<'a> = dyn FnMut(u32) -> Option<bool> + 'a;
 
 /// Where a version sits: its catalog, page and line pointer, and xmin.
 type Slot = (SysCatalog, u32, u16, u32);
+
+/// The fields of a version its deletion or update sets.
+struct Unmade<'a> {
+    xmax: &'a mut u32,
+    multi: &'a mut bool,
+    at: &'a mut Lsn,
+    deleted: &'a mut bool,
+}
+
+/// A change a WAL record made to one catalog row: `before` is `None` for
+/// an insert, `after` for a delete. Updates whose old version the WAL did
+/// not show are not listed (there is nothing to compare with).
+#[derive(Debug, Clone, Copy)]
+pub struct RowChange<'a, R> {
+    pub lsn: Lsn,
+    /// The transaction (or subtransaction) that made it.
+    pub xid: u32,
+    pub before: Option<&'a R>,
+    pub after: Option<&'a R>,
+}
 
 /// The versions of catalog rows the WAL shows.
 pub struct CatalogHistory {
@@ -226,15 +262,20 @@ impl CatalogHistory {
         }
         for ch in changes {
             let Some(cat) = self.catalog_of(ch.locator) else { continue };
+            let deleted = ch.kind == ChangeKind::Delete;
             if let (ChangeKind::Update { .. } | ChangeKind::Delete, Some(tid), Some(t)) =
                 (ch.kind, ch.old_tid, &ch.old_tuple)
             {
-                self.unmake(rec.version(), cat, tid, t, rec.xid(), lsn);
+                self.unmake(rec.version(), cat, tid, t, (rec.xid(), lsn, deleted));
             }
+            let origin = match ch.kind {
+                ChangeKind::Insert => Origin::Insert,
+                _ => Origin::Update,
+            };
             if let (ChangeKind::Insert | ChangeKind::Update { .. }, Some(tid), Some(t)) =
                 (ch.kind, ch.new_tid, &ch.new_tuple)
             {
-                self.make(rec.version(), cat, tid, t, lsn);
+                self.make(rec.version(), cat, tid, t, (origin, lsn));
             }
             if rec.xid() != 0 {
                 self.writers.insert(rec.xid());
@@ -278,7 +319,8 @@ impl CatalogHistory {
                 // Known: the image may show a deletion we have not seen.
                 Some(&i) => self.set_xmax(cat, i, &h),
                 None => {
-                    if let Some(i) = self.make(v, cat, (key.blkno, off), &t, Lsn::INVALID) {
+                    let made = (Origin::Image, Lsn::INVALID);
+                    if let Some(i) = self.make(v, cat, (key.blkno, off), &t, made) {
                         self.set_xmax(cat, i, &h);
                     }
                 }
@@ -287,26 +329,28 @@ impl CatalogHistory {
         Ok(())
     }
 
-    /// A new version from a whole tuple at `tid`.
+    /// A new version from a whole tuple at `tid`, made as `made` says
+    /// (how, and where: 0 for an image).
     fn make(
         &mut self,
         v: PgVersion,
         cat: SysCatalog,
         tid: (u32, u16),
         t: &[u8],
-        made_at: Lsn,
+        made: (Origin, Lsn),
     ) -> Option<usize> {
         let h = TupleHeader::parse(t)?;
+        let (o, at) = made;
         let added = match cat {
             SysCatalog::Class => {
-                ClassRow::parse(v, t).map(|r| self.classes.add(r.oid, Version::of(r, &h, made_at)))
+                ClassRow::parse(v, t).map(|r| self.classes.add(r.oid, Version::of(r, o, &h, at)))
             }
             SysCatalog::Attribute => AttributeRow::parse(v, t)
-                .map(|r| self.attributes.add((r.attrelid, r.attnum), Version::of(r, &h, made_at))),
+                .map(|r| self.attributes.add((r.attrelid, r.attnum), Version::of(r, o, &h, at))),
             SysCatalog::Namespace => NamespaceRow::parse(v, t)
-                .map(|r| self.namespaces.add(r.oid, Version::of(r, &h, made_at))),
+                .map(|r| self.namespaces.add(r.oid, Version::of(r, o, &h, at))),
             SysCatalog::Index => IndexRow::parse(v, t)
-                .map(|r| self.indexes.add(r.indexrelid, Version::of(r, &h, made_at))),
+                .map(|r| self.indexes.add(r.indexrelid, Version::of(r, o, &h, at))),
         };
         match added {
             Ok(i) => {
@@ -320,28 +364,26 @@ impl CatalogHistory {
         }
     }
 
-    /// The version at `tid` was deleted or updated by `xid`.
+    /// The version at `tid` was updated or deleted: `by` is the xid, the
+    /// record's LSN and whether it was a delete.
     fn unmake(
         &mut self,
         v: PgVersion,
         cat: SysCatalog,
         tid: (u32, u16),
         old: &[u8],
-        xid: u32,
-        at: Lsn,
+        by: (u32, Lsn, bool),
     ) {
         let Some(h) = TupleHeader::parse(old) else { return };
         let i = match self.slots.get(&(cat, tid.0, tid.1, h.xmin)) {
             Some(&i) => i,
-            None => match self.make(v, cat, tid, old, Lsn::INVALID) {
+            None => match self.make(v, cat, tid, old, (Origin::Image, Lsn::INVALID)) {
                 Some(i) => i,
                 None => return,
             },
         };
-        self.with_version(cat, i, |xmax, multi, unmade_at| {
-            *xmax = xid;
-            *multi = false;
-            *unmade_at = at;
+        self.with_version(cat, i, |u| {
+            (*u.xmax, *u.multi, *u.at, *u.deleted) = (by.0, false, by.1, by.2);
         });
     }
 
@@ -349,22 +391,22 @@ impl CatalogHistory {
     fn set_xmax(&mut self, cat: SysCatalog, i: usize, h: &TupleHeader) {
         let Some(d) = h.deleter() else { return };
         let multi = h.xmax_is_multi();
-        self.with_version(cat, i, |xmax, m, _| {
-            if *xmax == 0 {
-                *xmax = d;
-                *m = multi;
+        self.with_version(cat, i, |u| {
+            if *u.xmax == 0 {
+                *u.xmax = d;
+                *u.multi = multi;
             }
         });
     }
 
-    fn with_version(
-        &mut self,
-        cat: SysCatalog,
-        i: usize,
-        f: impl FnOnce(&mut u32, &mut bool, &mut Lsn),
-    ) {
-        fn fields<R>(v: Option<&mut Version<R>>) -> Option<(&mut u32, &mut bool, &mut Lsn)> {
-            v.map(|v| (&mut v.xmax, &mut v.xmax_multi, &mut v.unmade_at))
+    fn with_version(&mut self, cat: SysCatalog, i: usize, f: impl FnOnce(Unmade<'_>)) {
+        fn fields<R>(v: Option<&mut Version<R>>) -> Option<Unmade<'_>> {
+            v.map(|v| Unmade {
+                xmax: &mut v.xmax,
+                multi: &mut v.xmax_multi,
+                at: &mut v.unmade_at,
+                deleted: &mut v.deleted,
+            })
         }
         let found = match cat {
             SysCatalog::Class => fields(self.classes.all.get_mut(i)),
@@ -372,8 +414,8 @@ impl CatalogHistory {
             SysCatalog::Namespace => fields(self.namespaces.all.get_mut(i)),
             SysCatalog::Index => fields(self.indexes.all.get_mut(i)),
         };
-        if let Some((x, m, u)) = found {
-            f(x, m, u);
+        if let Some(u) = found {
+            f(u);
         }
     }
 
@@ -430,6 +472,21 @@ impl CatalogHistory {
         oids.sort_unstable();
         oids.dedup();
         oids
+    }
+
+    /// The changes records made to `pg_class` rows, in WAL order.
+    pub fn class_changes(&self) -> Vec<RowChange<'_, ClassRow>> {
+        changes(&self.classes)
+    }
+
+    /// The changes records made to `pg_attribute` rows, in WAL order.
+    pub fn attribute_changes(&self) -> Vec<RowChange<'_, AttributeRow>> {
+        changes(&self.attributes)
+    }
+
+    /// The changes records made to `pg_index` rows, in WAL order.
+    pub fn index_changes(&self) -> Vec<RowChange<'_, IndexRow>> {
+        changes(&self.indexes)
     }
 
     /// The relations whose `pg_class` row had file number `filenode` in
@@ -506,4 +563,35 @@ fn row_at<'a, R, K: Hash + Eq>(
     } else {
         AtLsn::Absent
     }
+}
+
+/// Every insert, update and delete records made to the rows of `set`, in
+/// WAL order (the rows of one record in the order they were seen).
+fn changes<R, K: Hash + Eq>(set: &Versions<R, K>) -> Vec<RowChange<'_, R>> {
+    let mut out = Vec::new();
+    for idx in set.by_key.values() {
+        let versions = || idx.iter().filter_map(|&i| set.all.get(i).map(|v| (i, v)));
+        for (i, v) in versions() {
+            match v.origin {
+                Origin::Image => {}
+                Origin::Insert => out.push((v.made_at, i, v.xmin, None, Some(&v.row))),
+                Origin::Update => {
+                    // The version this one replaced: unmade by the same
+                    // record, by the same transaction.
+                    let before = versions()
+                        .find(|(_, b)| b.unmade_at == v.made_at && b.xmax == v.xmin && !b.deleted);
+                    if let Some((_, b)) = before {
+                        out.push((v.made_at, i, v.xmin, Some(&b.row), Some(&v.row)));
+                    }
+                }
+            }
+            if v.deleted && v.unmade_at.is_valid() {
+                out.push((v.unmade_at, i, v.xmax, Some(&v.row), None));
+            }
+        }
+    }
+    out.sort_by_key(|c| (c.0, c.1));
+    out.into_iter()
+        .map(|(lsn, _, xid, before, after)| RowChange { lsn, xid, before, after })
+        .collect()
 }

@@ -11,6 +11,7 @@
 //! live server, tests from fakes.
 
 pub mod catalog;
+pub mod ddl;
 pub mod history;
 pub mod relations;
 pub mod sql;
@@ -35,9 +36,10 @@ use crate::heap::{self, ChangeKind, HeapChange, PageKey, PageStore};
 use crate::layout::RelFileLocator;
 use crate::lsn::Lsn;
 use crate::rmgr::heap::HeapRecord;
-use crate::rmgr::{xlog, RM_HEAP2_ID, RM_HEAP_ID, RM_XACT_ID};
+use crate::rmgr::{smgr, xlog, RM_HEAP2_ID, RM_HEAP_ID, RM_SMGR_ID, RM_XACT_ID};
 use crate::scan::Scan;
 use crate::source::WalSource;
+use ddl::{ddl_rows, DdlRow};
 use history::CatalogHistory;
 use relations::Relations;
 use sql::statements;
@@ -94,14 +96,26 @@ pub struct MinedRow {
     /// (block, offset) of the row version before and after.
     pub old_tid: Option<(u32, u16)>,
     pub new_tid: Option<(u32, u16)>,
-    /// Why the statements are missing.
+    /// Whether both statements are given and reproduce the change.
+    pub complete: bool,
+    /// Why not, or what else is worth knowing.
     pub info: Option<String>,
 }
 
 impl MinedRow {
-    /// Whether the statements reproduce the change.
-    pub fn complete(&self) -> bool {
-        self.redo.is_some()
+    /// Says so when the statements name a relation dropped since.
+    fn note_gone(&mut self) {
+        let Some(rel) = self.relation.as_ref().filter(|r| r.gone && self.redo.is_some()) else {
+            return;
+        };
+        let gone = format!(
+            "relation {} no longer exists: the statements name it as it was",
+            rel.qualified
+        );
+        self.info = Some(match self.info.take() {
+            Some(why) => format!("{why}; {gone}"),
+            None => gone,
+        });
     }
 
     fn set_sql(&mut self, sql: std::result::Result<sql::Statements, String>) {
@@ -109,6 +123,7 @@ impl MinedRow {
             Ok(s) => (Some(s.redo), Some(s.undo), None),
             Err(why) => (None, None, Some(why)),
         };
+        self.complete = self.redo.is_some();
     }
 }
 
@@ -144,6 +159,8 @@ pub struct Miner<S: WalSource, C: Catalog, R: Render> {
     store: PageStore,
     toast: ChunkIndex,
     queue: VecDeque<Queued>,
+    /// DDL and TRUNCATE rows of the range not yet queued, in WAL order.
+    ddl: VecDeque<DdlRow>,
     /// Pass 2 has read its last record.
     ended: bool,
     filters: Filters,
@@ -179,7 +196,9 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         // Pages are tracked from early enough to know each by row_start.
         let warm = redo_point_before(&mut scan, row_start).unwrap_or(row_start);
         scan.restart(warm.max(oldest).min(row_start), end)?;
-        let relations = Relations::new(catalog, history, &xacts);
+        let mut relations = Relations::new(catalog, history, &xacts);
+        let mut render = render;
+        let ddl = ddl_rows(&mut relations, &mut render, &xacts).into();
         Ok(Miner {
             scan,
             row_start,
@@ -190,6 +209,7 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             store: PageStore::new(options.page_cache_bytes),
             toast: ChunkIndex::default(),
             queue: VecDeque::new(),
+            ddl,
             ended: false,
             filters,
         })
@@ -224,9 +244,14 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
     fn next_record(&mut self) -> Result<()> {
         let Some(rec) = self.scan.next_record()? else {
             self.ended = true;
+            self.queue_ddl(Lsn(u64::MAX));
             return Ok(());
         };
         let (lsn, xid, rmid) = (rec.lsn(), rec.xid(), rec.rmid());
+        let truncated = match rmid {
+            RM_SMGR_ID => smgr::Truncate::parse(rec.info(), rec.main_data()),
+            _ => None,
+        };
         let catalog = &mut self.relations.catalog;
         let changes =
             heap::apply(&rec, &mut self.store, &mut |loc, tid| catalog.live_tuple(loc, tid))?;
@@ -267,7 +292,57 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
                 }
             }
         }
+        // A TRUNCATE in place: the table was created or given a new file
+        // earlier in the same transaction (VACUUM truncates without a
+        // transaction, and only trailing pages).
+        if let Some(t) = truncated
+            .filter(|t| t.blkno == 0 && t.flags & smgr::SMGR_TRUNCATE_HEAP != 0 && xid != 0)
+        {
+            if let RelLookup::Table(rel) = self.relations.relation(t.locator, lsn, xid, &self.xacts)
+            {
+                self.ddl.push_front(ddl::truncate_in_place(lsn, xid, rel));
+            }
+        }
+        // DDL rows come from catalog records, which change no user rows.
+        self.queue_ddl(lsn);
         Ok(())
+    }
+
+    /// Queues the DDL rows of records up to `upto` that are wanted.
+    fn queue_ddl(&mut self, upto: Lsn) {
+        let mut item = 0;
+        let mut last = Lsn::INVALID;
+        while self.ddl.front().is_some_and(|d| d.lsn <= upto) {
+            let Some(d) = self.ddl.pop_front() else { break };
+            if d.lsn < self.row_start {
+                continue;
+            }
+            let Some((top, status, commit_time)) = self.wanted(d.xid) else { continue };
+            if let Some(set) = &self.filters.relations {
+                if !set.contains(&d.relation.oid) {
+                    continue;
+                }
+            }
+            item = if d.lsn == last { item + 1 } else { 0 };
+            last = d.lsn;
+            let mut row = MinedRow {
+                lsn: d.lsn,
+                item,
+                xid: top,
+                status,
+                commit_time,
+                relation: Some(d.relation),
+                op: d.op,
+                redo: d.redo,
+                undo: d.undo,
+                old_tid: None,
+                new_tid: None,
+                complete: d.complete,
+                info: d.info,
+            };
+            row.note_gone();
+            self.queue.push_back(Queued::Ready(row));
+        }
     }
 
     /// Builds the statements of the waiting rows `which` selects again,
@@ -361,17 +436,11 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             undo: None,
             old_tid: ch.old_tid,
             new_tid: ch.new_tid,
+            complete: false,
             info: None,
         };
         row.set_sql(sql);
-        if let (true, Some(rel)) = (row.complete(), &row.relation) {
-            if rel.gone {
-                row.info = Some(format!(
-                    "relation {} no longer exists: the statements name it as it was",
-                    rel.qualified
-                ));
-            }
-        }
+        row.note_gone();
         Some(if toast_missing && op == Op::Delete {
             Queued::Waiting(Box::new(Waiting { row, ch, xid }))
         } else {

@@ -21,10 +21,10 @@ use crate::lsn::Lsn;
 use crate::syscat::{AttributeRow, ClassRow, IndexRow};
 
 /// First OID assigned to user objects (`FirstNormalObjectId`).
-const FIRST_NORMAL_OBJECT_ID: u32 = 16384;
+pub(super) const FIRST_NORMAL_OBJECT_ID: u32 = 16384;
 
 // pg_class.relkind and relreplident values.
-const RELKIND_RELATION: u8 = b'r';
+pub(super) const RELKIND_RELATION: u8 = b'r';
 const RELKIND_TOASTVALUE: u8 = b't';
 const REPLICA_IDENTITY_DEFAULT: u8 = b'd';
 const REPLICA_IDENTITY_INDEX: u8 = b'i';
@@ -207,7 +207,7 @@ impl<C: Catalog> Relations<C> {
         })
     }
 
-    fn att_info(&mut self, a: &AttributeRow) -> AttInfo {
+    pub(super) fn att_info(&mut self, a: &AttributeRow) -> AttInfo {
         AttInfo {
             quoted_name: self.catalog.quote_ident(&a.attname),
             name: a.attname.clone(),
@@ -253,7 +253,37 @@ impl<C: Catalog> Relations<C> {
         None
     }
 
-    fn schema_name(&mut self, oid: u32, at: Snapshot<'_>) -> Result<String, String> {
+    /// `pg_class` of `oid` at `at`: the WAL's version, else (no version in
+    /// the WAL) the live row; `None` when it did not exist then or is not
+    /// known.
+    pub(super) fn class_then(&mut self, oid: u32, at: Snapshot<'_>) -> Option<ClassRow> {
+        let Relations { catalog, history, .. } = self;
+        let mut old = |x| catalog.xid_committed(x);
+        match history.class(oid, at, &mut old) {
+            AtLsn::Row(c) => Some(c.clone()),
+            AtLsn::NotInWal => self.catalog.class(oid),
+            AtLsn::Absent | AtLsn::Unknown => None,
+        }
+    }
+
+    /// `pg_attribute` of column `attnum` of `relid` at `at`, as
+    /// [`Self::class_then`].
+    pub(super) fn attribute_then(
+        &mut self,
+        relid: u32,
+        attnum: i16,
+        at: Snapshot<'_>,
+    ) -> Option<AttributeRow> {
+        let Relations { catalog, history, .. } = self;
+        let mut old = |x| catalog.xid_committed(x);
+        match history.attribute(relid, attnum, at, &mut old) {
+            AtLsn::Row(a) => Some(a.clone()),
+            AtLsn::NotInWal => self.catalog.attribute(relid, attnum),
+            AtLsn::Absent | AtLsn::Unknown => None,
+        }
+    }
+
+    pub(super) fn schema_name(&mut self, oid: u32, at: Snapshot<'_>) -> Result<String, String> {
         let mut old = |x| self.catalog.xid_committed(x);
         match self.history.namespace(oid, at, &mut old) {
             AtLsn::Row(n) => Ok(n.nspname.clone()),

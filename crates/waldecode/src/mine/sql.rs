@@ -21,6 +21,9 @@ pub enum Op {
     Insert,
     Update,
     Delete,
+    /// A change of a table's definition.
+    Ddl,
+    Truncate,
 }
 
 impl Op {
@@ -29,6 +32,8 @@ impl Op {
             Op::Insert => "INSERT",
             Op::Update => "UPDATE",
             Op::Delete => "DELETE",
+            Op::Ddl => "DDL",
+            Op::Truncate => "TRUNCATE",
         }
     }
 }
@@ -179,6 +184,10 @@ pub fn statements(
             let new = new.ok_or_else(|| missing("new"))?;
             Ok(Statements { redo: update(rel, old, new)?, undo: update(rel, new, old)? })
         }
+        Op::Ddl | Op::Truncate => Err(format!(
+            "{} is not a row change: its statements come from the catalog",
+            op.as_str()
+        )),
     }
 }
 

@@ -104,6 +104,7 @@ impl FakeCatalog {
                             relnatts: 0,
                             relreplident: b'd',
                             relrewrite: 0,
+                            ..Default::default()
                         },
                     );
                     if f[7] != "-" {
@@ -123,6 +124,7 @@ impl FakeCatalog {
                                 indisvalid: true,
                                 indislive: true,
                                 indkey,
+                                ..Default::default()
                             },
                         );
                     }
@@ -149,6 +151,7 @@ impl FakeCatalog {
                         attisdropped: f[9] == "t",
                         attcollation: 0,
                         attmissingval: None,
+                        ..Default::default()
                     };
                     c.attributes.insert((relid, attnum), a);
                 }
@@ -190,6 +193,7 @@ impl Catalog for FakeCatalog {
                 relnatts: 0,
                 relreplident: b'n',
                 relrewrite: 0,
+                ..Default::default()
             })
         })
     }
@@ -229,6 +233,31 @@ impl Catalog for FakeCatalog {
         Some(super::sql::BUILTIN_EQ.to_string())
     }
 
+    fn column_type(&mut self, typid: u32, typmod: i32, collation: u32) -> Option<String> {
+        let ty = match (typid, typmod) {
+            (16, _) => "boolean",
+            (20, _) => "bigint",
+            (23, _) => "integer",
+            (25, _) => "pg_catalog.text",
+            _ => return None,
+        };
+        // The types' own collations: none, or "default" (100) for text.
+        match (typid, collation) {
+            (25, 100) | (16 | 20 | 23, 0) => Some(ty.to_string()),
+            _ => None,
+        }
+    }
+
+    fn default_opclass(&mut self, typid: u32, am: u32) -> Option<u32> {
+        // int4_ops, int8_ops and text_ops of btree.
+        match (typid, am) {
+            (23, 403) => Some(1978),
+            (20, 403) => Some(3124),
+            (25, 403) => Some(3126),
+            _ => None,
+        }
+    }
+
     fn quote_ident(&mut self, name: &str) -> String {
         ident(name)
     }
@@ -251,14 +280,14 @@ impl Render for FakeRender {
         self.open = false;
     }
 
-    fn literal(&mut self, att: &AttInfo, value: Stored<'_>) -> String {
+    fn literal(&mut self, att: &AttInfo, value: Stored<'_>) -> Result<String, String> {
         assert!(self.open, "values are rendered inside a row");
         let int = |b: &[u8]| {
             let mut v = [0u8; 8];
             v[..b.len()].copy_from_slice(b);
             i64::from_le_bytes(v)
         };
-        match (att.typid, value) {
+        Ok(match (att.typid, value) {
             (16, Stored::Fixed(b)) => format!("'{}'::boolean", b[0] != 0),
             (20, Stored::Fixed(b)) => format!("'{}'::bigint", int(b)),
             (23, Stored::Fixed(b)) => format!("'{}'::integer", int(b) as i32),
@@ -269,7 +298,7 @@ impl Render for FakeRender {
                 format!("'{}'::text", s.replace('\'', "''"))
             }
             other => panic!("unexpected value {other:?}"),
-        }
+        })
     }
 }
 
@@ -327,7 +356,7 @@ fn committed_changes_with_redo_and_undo() {
     let (start, _, _) = range();
     let mut m = miner(start, Filters::default(), 1 << 20);
     let rows = all(&mut m);
-    assert!(rows.iter().all(|r| r.complete() && r.info.is_none()), "{rows:#?}");
+    assert!(rows.iter().all(|r| r.complete && r.info.is_none()), "{rows:#?}");
     assert!(rows.iter().all(|r| r.status == Status::Committed && r.commit_time.is_some()));
     assert!(rows.windows(2).all(|w| (w[0].lsn, w[0].item) < (w[1].lsn, w[1].item)));
     let got = summary(&rows, x["fixture_xids"]);
@@ -530,7 +559,7 @@ fn uncommitted_changes_on_request() {
         ]
     );
     assert_eq!(rows.iter().filter(|r| r.status == Status::Committed).count(), 21 + 18);
-    assert!(rows.iter().all(MinedRow::complete));
+    assert!(rows.iter().all(|r| r.complete));
 }
 
 #[test]
@@ -580,7 +609,7 @@ fn a_range_starting_mid_workload_tracks_pages_from_the_checkpoint_before() {
     let rows = all(&mut miner(at, Filters::default(), 1 << 20));
     let tail: Vec<_> = every.iter().filter(|r| r.lsn >= at).cloned().collect();
     assert_eq!(rows, tail);
-    assert!(rows.iter().all(MinedRow::complete));
+    assert!(rows.iter().all(|r| r.complete));
 }
 
 #[test]
@@ -603,7 +632,7 @@ fn unknown_files_are_reported_and_system_catalogs_skipped() {
     let rows = all(&mut m);
     let gone: Vec<_> = rows.iter().filter(|r| r.relation.is_none()).collect();
     assert_eq!(gone.len(), 10);
-    assert!(gone.iter().all(|r| !r.complete()
+    assert!(gone.iter().all(|r| !r.complete
         && r.redo.is_none()
         && r.undo.is_none()
         && r.info.as_deref().is_some_and(|i| i.contains("which relation used file 1663/5/"))));
@@ -617,17 +646,22 @@ fn ddl_fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/pg15-ddl")
 }
 
-#[test]
-fn rows_of_altered_rewritten_and_dropped_tables_decode_as_they_were() {
-    let dir = ddl_fixture();
-    let x: HashMap<String, u32> = std::fs::read_to_string(dir.join("xids.tsv"))
+/// The fixture's transactions by label (`xids.tsv`).
+fn read_xids(dir: &std::path::Path) -> HashMap<String, u32> {
+    std::fs::read_to_string(dir.join("xids.tsv"))
         .unwrap()
         .lines()
         .map(|l| {
             let (k, v) = l.split_once('\t').unwrap();
             (k.to_string(), v.parse().unwrap())
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn rows_of_altered_rewritten_and_dropped_tables_decode_as_they_were() {
+    let dir = ddl_fixture();
+    let x = read_xids(&dir);
     let text = std::fs::read_to_string(dir.join("range.txt")).unwrap();
     let start: Lsn = text.split_whitespace().next().unwrap().parse().unwrap();
     let src = DirSource::open(&dir.join("wal"), None, None).unwrap();
@@ -645,7 +679,7 @@ fn rows_of_altered_rewritten_and_dropped_tables_decode_as_they_were() {
     let rows = all(&mut m);
     let got: Vec<_> = rows
         .iter()
-        .filter(|r| r.xid != x["fixture_xids"])
+        .filter(|r| r.xid != x["fixture_xids"] && !matches!(r.op, Op::Ddl | Op::Truncate))
         .map(|r| {
             (
                 r.xid,
@@ -770,4 +804,95 @@ fn rows_of_altered_rewritten_and_dropped_tables_decode_as_they_were() {
         .filter(|r| r.relation.as_ref().is_some_and(|rel| rel.gone))
         .all(|r| r.info.as_deref().is_some_and(|i| i.contains("no longer exists"))));
     assert_eq!(m.relations.history().unreadable(), 0);
+}
+
+#[test]
+fn ddl_and_truncate_rows_come_from_the_catalog_changes() {
+    let dir = ddl_fixture();
+    let x = read_xids(&dir);
+    let text = std::fs::read_to_string(dir.join("range.txt")).unwrap();
+    let start: Lsn = text.split_whitespace().next().unwrap().parse().unwrap();
+    let src = DirSource::open(&dir.join("wal"), None, None).unwrap();
+    let scan = Scan::new(
+        WalReader::new(src),
+        start,
+        Lsn(u64::MAX),
+        EndPolicy::Directory { explicit_end: false },
+    )
+    .unwrap();
+    let options = Options { page_cache_bytes: 1 << 20, start_at_first_commit: false };
+    let render = FakeRender { rows: 0, open: false };
+    let mut m = Miner::new(scan, Filters::default(), FakeCatalog::load_from(&dir), render, options)
+        .unwrap();
+    let rows = all(&mut m);
+    let got: Vec<_> = rows
+        .iter()
+        .filter(|r| matches!(r.op, Op::Ddl | Op::Truncate))
+        .map(|r| (r.xid, r.op.as_str(), r.redo.as_deref(), r.undo.as_deref(), r.complete))
+        .collect();
+    let t1 = "public.t1";
+    let want = vec![
+        (
+            x["create"],
+            "DDL",
+            Some(format!("CREATE TABLE {t1} (id integer NOT NULL, a pg_catalog.text);")),
+            Some(format!("DROP TABLE {t1};")),
+            true,
+        ),
+        (
+            x["create"],
+            "DDL",
+            Some(format!("ALTER TABLE {t1} ADD CONSTRAINT t1_pkey PRIMARY KEY (id);")),
+            Some(format!("ALTER TABLE {t1} DROP CONSTRAINT t1_pkey;")),
+            true,
+        ),
+        // The default expression is not in the catalogs followed: the
+        // value older rows read is, so the redo gives them that value.
+        (
+            x["addcol"],
+            "DDL",
+            Some(format!("ALTER TABLE {t1} ADD COLUMN b integer DEFAULT '7'::integer;")),
+            Some(format!("ALTER TABLE {t1} DROP COLUMN b;")),
+            false,
+        ),
+        (x["dropcol"], "DDL", Some(format!("ALTER TABLE {t1} DROP COLUMN a;")), None, false),
+        (
+            x["renamecol"],
+            "DDL",
+            Some(format!("ALTER TABLE {t1} RENAME COLUMN b TO bee;")),
+            Some(format!("ALTER TABLE {t1} RENAME COLUMN bee TO b;")),
+            true,
+        ),
+        (
+            x["retype"],
+            "DDL",
+            Some(format!("ALTER TABLE {t1} ALTER COLUMN bee TYPE bigint;")),
+            None,
+            false,
+        ),
+        // VACUUM FULL: a new file through a transient table, no row.
+        (x["truncate"], "TRUNCATE", Some(format!("TRUNCATE ONLY {t1};")), None, false),
+        (
+            x["renametab"],
+            "DDL",
+            Some(format!("ALTER TABLE {t1} RENAME TO t1_renamed;")),
+            Some("ALTER TABLE public.t1_renamed RENAME TO t1;".into()),
+            true,
+        ),
+        // Their indexes go with them: no rows of their own.
+        (x["drop"], "DDL", Some("DROP TABLE \"Old Schema\".old_t;".into()), None, false),
+        (x["drop"], "DDL", Some("DROP TABLE public.t1_renamed;".into()), None, false),
+    ];
+    let want: Vec<_> = want
+        .iter()
+        .map(|(x, op, redo, undo, c)| (*x, *op, redo.as_deref(), undo.as_deref(), *c))
+        .collect();
+    assert_eq!(got, want);
+    // Every incomplete one says why.
+    assert!(rows.iter().all(|r| r.complete || r.info.is_some()));
+    // DDL rows sit where the catalog changed: the CREATE before the
+    // table's first INSERT, the TRUNCATE before the INSERT after it.
+    let pos = |op: Op, xid: u32| rows.iter().position(|r| r.op == op && r.xid == xid).unwrap();
+    assert!(pos(Op::Ddl, x["create"]) < pos(Op::Insert, x["create"]));
+    assert!(pos(Op::Truncate, x["truncate"]) < pos(Op::Insert, x["truncate"]));
 }

@@ -35,8 +35,9 @@ pub trait Render {
     fn end_row(&mut self) {}
 
     /// The SQL expression (a literal with its cast) for a stored value of
-    /// `att`.
-    fn literal(&mut self, att: &AttInfo, value: Stored<'_>) -> String;
+    /// `att`; `Err` with the reason when it cannot be written (the type
+    /// no longer exists).
+    fn literal(&mut self, att: &AttInfo, value: Stored<'_>) -> Result<String, String>;
 }
 
 /// Finds the value a TOAST pointer names: a plain varlena, or why not.
@@ -88,7 +89,7 @@ fn value<R: Render>(
                 ));
             };
             return match detoast(&p) {
-                Ok(plain) => Value::Lit(render.literal(att, Stored::Varlena(&plain))),
+                Ok(plain) => lit(render.literal(att, Stored::Varlena(&plain))),
                 Err(why) => Value::Unavailable(format!(
                     "column {} holds a value stored out of line (TOAST {}) that could not be recovered: {why}",
                     att.name,
@@ -98,7 +99,7 @@ fn value<R: Render>(
         }
         (Datum::Fixed(b), _) => Stored::Fixed(b),
         (Datum::Varlena(b), _) => match inline_plain(b) {
-            Ok(Some(plain)) => return Value::Lit(render.literal(att, Stored::Varlena(&plain))),
+            Ok(Some(plain)) => return lit(render.literal(att, Stored::Varlena(&plain))),
             Ok(None) => Stored::Varlena(b),
             Err(why) => {
                 return Value::Unavailable(format!(
@@ -109,5 +110,12 @@ fn value<R: Render>(
         },
         (Datum::CString(b), _) => Stored::CString(b),
     };
-    Value::Lit(render.literal(att, stored))
+    lit(render.literal(att, stored))
+}
+
+fn lit(l: Result<String, String>) -> Value {
+    match l {
+        Ok(s) => Value::Lit(s),
+        Err(why) => Value::Unavailable(why),
+    }
 }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use super::text::relpathperm;
 use super::DescInput;
 use crate::bytes::{i32_at, u32_at};
+use crate::layout::RelFileLocator;
 use crate::record::XLR_INFO_MASK;
 use crate::version::PgVersion;
 
@@ -18,6 +19,26 @@ pub const SMGR_TRUNCATE_HEAP: i32 = 0x0001;
 pub const SMGR_TRUNCATE_VM: i32 = 0x0002;
 
 pub const SMGR_TRUNCATE_FSM: i32 = 0x0004;
+
+/// `xl_smgr_truncate`: a relation's forks cut to `blkno` blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Truncate {
+    pub blkno: u32,
+    pub locator: RelFileLocator,
+    /// `SMGR_TRUNCATE_*` bits: which forks.
+    pub flags: i32,
+}
+
+impl Truncate {
+    /// The record's main data, when it is an `XLOG_SMGR_TRUNCATE`.
+    pub fn parse(info: u8, d: &[u8]) -> Option<Truncate> {
+        if info & !XLR_INFO_MASK != XLOG_SMGR_TRUNCATE {
+            return None;
+        }
+        let locator = RelFileLocator { spc: u32_at(d, 4)?, db: u32_at(d, 8)?, rel: u32_at(d, 12)? };
+        Some(Truncate { blkno: u32_at(d, 0)?, locator, flags: i32_at(d, 16)? })
+    }
+}
 
 /// Port of `smgr_identify` (smgrdesc.c).
 pub fn identify(_version: PgVersion, info: u8) -> Option<&'static str> {
@@ -40,12 +61,10 @@ pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
             buf.push_str(&relpathperm(v, spc, db, rel, fork));
         }
         XLOG_SMGR_TRUNCATE => {
-            // xl_smgr_truncate: blkno, RelFileNode, flags (int).
-            let blkno = u32_at(d, 0)?;
-            let (spc, db, rel, flags) =
-                (u32_at(d, 4)?, u32_at(d, 8)?, u32_at(d, 12)?, i32_at(d, 16)?);
-            let path = relpathperm(v, spc, db, rel, 0);
-            let _ = write!(buf, "{path} to {blkno} blocks flags {flags}");
+            let t = Truncate::parse(input.info, d)?;
+            let l = t.locator;
+            let path = relpathperm(v, l.spc, l.db, l.rel, 0);
+            let _ = write!(buf, "{path} to {} blocks flags {}", t.blkno, t.flags);
         }
         _ => {}
     }

@@ -35,6 +35,8 @@ pub const RAWSIZE_BITS: u32 = (1 << 30) - 1;
 pub const MAX_EXPANSION: usize = 255;
 /// `int2`'s type OID (`INT2OID`), the element type of an `int2vector`.
 pub const INT2OID: u32 = 21;
+/// `oid`'s type OID (`OIDOID`), the element type of an `oidvector`.
+pub const OIDOID: u32 = 26;
 
 /// The bytes of a varlena after its length word, as the server sees them
 /// once detoasted (`pg_detoast_datum`): a short header is dropped, a
@@ -214,20 +216,34 @@ pub fn single_element(
 /// with lower bound 0 and no NULLs (the checks of `int2vectorrecv`),
 /// `Int2VectorSize(n)` bytes long.
 pub fn int2vector(body: &[u8]) -> Result<Vec<i16>, String> {
+    let data = vector(body, INT2OID, 2)?;
+    Ok(data.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect())
+}
+
+/// An `oidvector` (`pg_index.indclass`): the same shape over `oid`
+/// (`oidvectorrecv`).
+pub fn oidvector(body: &[u8]) -> Result<Vec<u32>, String> {
+    let data = vector(body, OIDOID, 4)?;
+    Ok(data.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+}
+
+/// The elements of a one-dimensional vector of `elemtype`, lower bound 0,
+/// no NULLs, `width` bytes each.
+fn vector(body: &[u8], elemtype: u32, width: usize) -> Result<&[u8], String> {
     let a = Array::parse(body)?;
-    if a.dims.len() != 1 || a.nulls.is_some() || a.elemtype != INT2OID || a.lbounds != [0] {
+    if a.dims.len() != 1 || a.nulls.is_some() || a.elemtype != elemtype || a.lbounds != [0] {
         return Err(format!(
-            "not an int2vector: dimensions {:?}, lower bounds {:?}, element type {}, nulls {}",
+            "not a vector of type {elemtype}: dimensions {:?}, lower bounds {:?}, element type {}, nulls {}",
             a.dims,
             a.lbounds,
             a.elemtype,
             a.nulls.is_some()
         ));
     }
-    if a.data.len() != a.nitems * 2 {
+    if a.data.len() != a.nitems * width {
         return Err(format!("{} bytes for {} elements", a.data.len(), a.nitems));
     }
-    Ok(a.data.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect())
+    Ok(a.data)
 }
 
 /// `value` as `heap_fill_tuple` (heaptuple.c) would store it in a column
@@ -306,6 +322,10 @@ mod tests {
         assert!(int2vector(&body(INT2OID, 3, 1, None, &[3, 0, 2, 0, 4, 0])).is_err());
         assert!(int2vector(&body(23, 3, 0, None, &[3, 0, 2, 0, 4, 0])).is_err());
         assert_eq!(int2vector(&body(INT2OID, 0, 0, None, &[])).unwrap(), Vec::<i16>::new());
+        let o = body(OIDOID, 2, 0, None, &[0x3a, 0x07, 0, 0, 0x64, 0, 0, 0]);
+        assert_eq!(oidvector(&o).unwrap(), vec![1850, 100]);
+        assert!(oidvector(&b).is_err());
+        assert!(oidvector(&o[..o.len() - 2]).is_err());
     }
 
     #[test]

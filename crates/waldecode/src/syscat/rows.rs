@@ -2,7 +2,7 @@
 //! `pg_namespace`, `pg_index` and `pg_type` that decoding a relation's
 //! tuples needs, read from one heap tuple of the catalog.
 
-use super::array::{as_heap_stores, detoasted_body, int2vector, single_element};
+use super::array::{as_heap_stores, detoasted_body, int2vector, oidvector, single_element};
 use super::columns::{PG_ATTRIBUTE, PG_CLASS, PG_INDEX, PG_NAMESPACE, PG_TYPE};
 use super::fields::Fields;
 use crate::heap::tuple::AttrDesc;
@@ -12,7 +12,7 @@ use crate::version::PgVersion;
 pub const INDEX_MAX_KEYS: usize = 32;
 
 /// A row of `pg_class` (layout of `FormData_pg_class`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClassRow {
     pub oid: u32,
     pub relname: String,
@@ -32,6 +32,19 @@ pub struct ClassRow {
     /// Set on the transient relation of a table rewrite: the OID of the
     /// table being rewritten.
     pub relrewrite: u32,
+    /// The access method (heap: 2; 0 for relations without storage).
+    pub relam: u32,
+    /// The composite type of a typed table (`CREATE TABLE ... OF`), else 0.
+    pub reloftype: u32,
+    /// Number of CHECK constraints.
+    pub relchecks: i16,
+    pub relhasindex: bool,
+    pub relhasrules: bool,
+    pub relhastriggers: bool,
+    pub relrowsecurity: bool,
+    pub relispartition: bool,
+    /// `reloptions` is not NULL (storage parameters were set).
+    pub has_reloptions: bool,
 }
 
 impl ClassRow {
@@ -51,12 +64,21 @@ impl ClassRow {
             relnatts: f.i16("relnatts")?,
             relreplident: f.char("relreplident")?,
             relrewrite: f.oid("relrewrite")?,
+            relam: f.oid("relam")?,
+            reloftype: f.oid("reloftype")?,
+            relchecks: f.i16("relchecks")?,
+            relhasindex: f.bool("relhasindex")?,
+            relhasrules: f.bool("relhasrules")?,
+            relhastriggers: f.bool("relhastriggers")?,
+            relrowsecurity: f.bool("relrowsecurity")?,
+            relispartition: f.bool("relispartition")?,
+            has_reloptions: f.varlena("reloptions")?.is_some(),
         })
     }
 }
 
 /// A row of `pg_attribute` (layout of `FormData_pg_attribute`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AttributeRow {
     pub attrelid: u32,
     pub attname: String,
@@ -80,6 +102,12 @@ pub struct AttributeRow {
     /// `s` (stored) or 0 when not generated.
     pub attgenerated: u8,
     pub attisdropped: bool,
+    /// Defined by the relation itself, not (only) inherited.
+    pub attislocal: bool,
+    /// Number of parents it is inherited from.
+    pub attinhcount: i32,
+    /// `p` (pglz), `l` (lz4) or 0 for the default.
+    pub attcompression: u8,
     pub attcollation: u32,
     /// The value of this column in tuples stored before the column was
     /// added (fewer attributes than the relation has): the element of
@@ -140,6 +168,10 @@ impl AttributeRow {
             attidentity: f.char("attidentity")?,
             attgenerated: f.char("attgenerated")?,
             attisdropped: f.bool("attisdropped")?,
+            attislocal: f.bool("attislocal")?,
+            // int4 up to PG 15, int2 from 16.
+            attinhcount: f.i32("attinhcount").or_else(|_| f.i16("attinhcount").map(i32::from))?,
+            attcompression: f.char("attcompression")?,
             attcollation: f.oid("attcollation")?,
             attmissingval,
         })
@@ -174,7 +206,7 @@ impl NamespaceRow {
 }
 
 /// A row of `pg_index` (layout of `FormData_pg_index`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IndexRow {
     pub indexrelid: u32,
     pub indrelid: u32,
@@ -190,6 +222,19 @@ pub struct IndexRow {
     /// The table's column numbers, `indnatts` of them; 0 for an
     /// expression.
     pub indkey: Vec<i16>,
+    /// Operator class of each key column (`indnkeyatts` of them).
+    pub indclass: Vec<u32>,
+    /// Collation of each key column (0: not collatable).
+    pub indcollation: Vec<u32>,
+    /// Per key column flags (`INDOPTION_DESC`, `INDOPTION_NULLS_FIRST`).
+    pub indoption: Vec<i16>,
+    pub indisexclusion: bool,
+    /// `NULLS NOT DISTINCT` (PG 15 on; false before).
+    pub indnullsnotdistinct: bool,
+    /// The index has expression columns (`indexprs` not NULL).
+    pub has_exprs: bool,
+    /// The index is partial (`indpred` not NULL).
+    pub has_pred: bool,
 }
 
 impl IndexRow {
@@ -210,6 +255,23 @@ impl IndexRow {
         if indkey.len() != natts {
             return Err(f.context("indkey", format!("{} columns, indnatts {natts}", indkey.len())));
         }
+        let keys = indnkeyatts as usize;
+        let vector = |column: &str, oids: bool| -> Result<(Vec<u32>, Vec<i16>), String> {
+            let v = f.varlena(column)?.ok_or_else(|| f.context(column, "NULL"))?;
+            let body = detoasted_body(v).map_err(|e| f.context(column, e))?;
+            let (o, i) = if oids {
+                (oidvector(&body).map_err(|e| f.context(column, e))?, Vec::new())
+            } else {
+                (Vec::new(), int2vector(&body).map_err(|e| f.context(column, e))?)
+            };
+            if o.len().max(i.len()) != keys {
+                return Err(f.context(column, format!("not {keys} key columns")));
+            }
+            Ok((o, i))
+        };
+        let (indclass, _) = vector("indclass", true)?;
+        let (indcollation, _) = vector("indcollation", true)?;
+        let (_, indoption) = vector("indoption", false)?;
         Ok(IndexRow {
             indexrelid: f.oid("indexrelid")?,
             indrelid: f.oid("indrelid")?,
@@ -221,6 +283,16 @@ impl IndexRow {
             indisvalid: f.bool("indisvalid")?,
             indislive: f.bool("indislive")?,
             indkey,
+            indclass,
+            indcollation,
+            indoption,
+            indisexclusion: f.bool("indisexclusion")?,
+            indnullsnotdistinct: match version {
+                PgVersion::V14 => false,
+                _ => f.bool("indnullsnotdistinct")?,
+            },
+            has_exprs: f.varlena("indexprs")?.is_some(),
+            has_pred: f.varlena("indpred")?.is_some(),
         })
     }
 }
