@@ -7,39 +7,13 @@
 -- copy, which must then equal the before copy. Definitions (columns,
 -- types, NOT NULL, indexes, constraints) and rows are compared.
 CREATE DATABASE xlm_ddl_src;
-CREATE FUNCTION ddl_conn(db text) RETURNS text LANGUAGE sql AS $$
-  SELECT dblink_connect(db, format('host=%s port=%s dbname=%s user=postgres',
-    current_setting('unix_socket_directories'), current_setting('port'), db)) $$;
-SELECT ddl_conn('xlm_ddl_src');
--- Runs statements in a database one by one (each its own transaction
--- unless they say BEGIN), in the order given; `hostile` first sets
--- unusual settings and an empty search_path.
-CREATE FUNCTION ddl_run(db text, stmts text[], hostile bool) RETURNS int LANGUAGE plpgsql AS $$
-DECLARE s text; n int := 0;
-BEGIN
-  PERFORM ddl_conn(db);
-  IF hostile THEN
-    PERFORM dblink_exec(db, $s$SET search_path = ''; SET datestyle = 'German, DMY';
-      SET timezone = 'Pacific/Chatham'; SET extra_float_digits = -3; SET bytea_output = 'escape'$s$);
-  END IF;
-  BEGIN
-    FOREACH s IN ARRAY stmts LOOP
-      PERFORM dblink_exec(db, s);
-      n := n + 1;
-    END LOOP;
-  EXCEPTION WHEN OTHERS THEN
-    PERFORM dblink_disconnect(db);
-    RAISE;
-  END;
-  PERFORM dblink_disconnect(db);
-  RETURN n;
-END $$;
+SELECT test_connect('xlm_ddl_src');
 -- Lines of one database's state that the other lacks, both ways.
 CREATE FUNCTION ddl_differences(a text, b text, schemas text[])
 RETURNS TABLE (only_in text, line text) LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM ddl_conn(a);
-  PERFORM ddl_conn(b);
+  PERFORM test_connect(a);
+  PERFORM test_connect(b);
   RETURN QUERY
   WITH sa AS (SELECT l FROM dblink(a, format('SELECT * FROM rt_tools.state(%L)', schemas)) AS t(l text)),
        sb AS (SELECT l FROM dblink(b, format('SELECT * FROM rt_tools.state(%L)', schemas)) AS t(l text))
@@ -50,7 +24,6 @@ BEGIN
   PERFORM dblink_disconnect(a);
   PERFORM dblink_disconnect(b);
 END $$;
-
 
 -- The before-state, and a function that lists a set of schemas' tables
 -- as lines of text: definition, indexes, constraints and rows.
@@ -99,13 +72,13 @@ $sql$);
 SELECT dblink_disconnect('xlm_ddl_src');
 CREATE DATABASE xlm_ddl_before TEMPLATE xlm_ddl_src;
 CREATE DATABASE xlm_ddl_redone TEMPLATE xlm_ddl_src;
-SELECT ddl_conn('xlm_ddl_src');
+SELECT test_connect('xlm_ddl_src');
 SELECT dblink_exec('xlm_ddl_src', 'CHECKPOINT');
 SELECT lsn AS start_lsn FROM dblink('xlm_ddl_src', 'SELECT pg_current_wal_insert_lsn()') AS t(lsn pg_lsn) \gset
 
 SELECT dblink_disconnect('xlm_ddl_src');
 -- The workload, one transaction per statement unless grouped.
-SELECT ddl_run('xlm_ddl_src', ARRAY[
+SELECT test_run_each('xlm_ddl_src', ARRAY[
   $w$CREATE TABLE rt_a.created (id int PRIMARY KEY, v text NOT NULL, c varchar(10) COLLATE "C")$w$,
   $w$INSERT INTO rt_a.created VALUES (1, 'one', 'x'), (2, 'two', 'y')$w$,
   $w$CREATE INDEX created_v ON rt_a.created (v DESC, c) INCLUDE (id)$w$,
@@ -156,7 +129,7 @@ SELECT ddl_run('xlm_ddl_src', ARRAY[
   $w$INSERT INTO rt_b.inplace VALUES (2, 'kept')$w$,
   $w$COMMIT$w$
 ], false) AS statements;
-SELECT ddl_conn('xlm_ddl_src');
+SELECT test_connect('xlm_ddl_src');
 SELECT lsn AS end_lsn FROM dblink('xlm_ddl_src', 'SELECT pg_current_wal_insert_lsn()') AS t(lsn pg_lsn) \gset
 
 -- Mined in the workload's database.
@@ -189,7 +162,7 @@ SELECT count(*) > 10 AS workload_changed_things
 FROM ddl_differences('xlm_ddl_before', 'xlm_ddl_after', '{rt_a,rt_a2,rt_b}');
 
 -- Redo, oldest first, on a before copy: it becomes the after copy.
-SELECT ddl_run('xlm_ddl_redone',
+SELECT test_run_each('xlm_ddl_redone',
   ARRAY(SELECT redo_sql FROM ddl_mined WHERE redo_sql IS NOT NULL ORDER BY lsn, item), true) > 0 AS redone;
 SELECT * FROM ddl_differences('xlm_ddl_redone', 'xlm_ddl_after', '{rt_a,rt_a2,rt_b}');
 
@@ -197,7 +170,7 @@ SELECT * FROM ddl_differences('xlm_ddl_redone', 'xlm_ddl_after', '{rt_a,rt_a2,rt
 SELECT count(*) AS without_undo FROM ddl_mined
 WHERE schema IN ('rt_a', 'rt_a2') AND (undo_sql IS NULL OR NOT complete);
 -- Undo, newest first, on an after copy: those tables are as before.
-SELECT ddl_run('xlm_ddl_undone',
+SELECT test_run_each('xlm_ddl_undone',
   ARRAY(SELECT undo_sql FROM ddl_mined WHERE schema IN ('rt_a', 'rt_a2')
         ORDER BY lsn DESC, item DESC), true) > 0 AS undone;
 SELECT * FROM ddl_differences('xlm_ddl_undone', 'xlm_ddl_before', '{rt_a,rt_a2}');

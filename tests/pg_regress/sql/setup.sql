@@ -29,3 +29,32 @@ END $$;
 -- Where the cluster keeps its WAL, and a scratch directory the server may write.
 CREATE FUNCTION test_scratch() RETURNS text LANGUAGE sql AS $$
   SELECT current_setting('data_directory') || '/xlogminer_scratch' $$;
+
+-- A dblink connection named after the database it opens, as postgres.
+CREATE FUNCTION test_connect(db text) RETURNS text LANGUAGE sql AS $$
+  SELECT dblink_connect(db, format('host=%s port=%s dbname=%s user=postgres',
+    current_setting('unix_socket_directories'), current_setting('port'), db)) $$;
+
+-- Runs statements in a database one by one (each its own transaction
+-- unless they say BEGIN), in the order given; `hostile` first sets
+-- unusual settings and an empty search_path.
+CREATE FUNCTION test_run_each(db text, stmts text[], hostile bool) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE s text; n int := 0;
+BEGIN
+  PERFORM test_connect(db);
+  IF hostile THEN
+    PERFORM dblink_exec(db, $s$SET search_path = ''; SET datestyle = 'German, DMY';
+      SET timezone = 'Pacific/Chatham'; SET extra_float_digits = -3; SET bytea_output = 'escape'$s$);
+  END IF;
+  BEGIN
+    FOREACH s IN ARRAY stmts LOOP
+      PERFORM dblink_exec(db, s);
+      n := n + 1;
+    END LOOP;
+  EXCEPTION WHEN OTHERS THEN
+    PERFORM dblink_disconnect(db);
+    RAISE;
+  END;
+  PERFORM dblink_disconnect(db);
+  RETURN n;
+END $$;

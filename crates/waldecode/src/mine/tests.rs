@@ -896,3 +896,60 @@ fn ddl_and_truncate_rows_come_from_the_catalog_changes() {
     assert!(pos(Op::Ddl, x["create"]) < pos(Op::Insert, x["create"]));
     assert!(pos(Op::Truncate, x["truncate"]) < pos(Op::Insert, x["truncate"]));
 }
+
+#[test]
+fn a_file_number_used_again_is_told_apart_by_lsn() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/pg15-reuse");
+    let x = read_xids(&dir);
+    let text = std::fs::read_to_string(dir.join("range.txt")).unwrap();
+    let start: Lsn = text.split_whitespace().next().unwrap().parse().unwrap();
+    let src = DirSource::open(&dir.join("wal"), None, None).unwrap();
+    let scan = Scan::new(
+        WalReader::new(src),
+        start,
+        Lsn(u64::MAX),
+        EndPolicy::Directory { explicit_end: false },
+    )
+    .unwrap();
+    let options = Options { page_cache_bytes: 1 << 20, start_at_first_commit: false };
+    let render = FakeRender { rows: 0, open: false };
+    let mut m = Miner::new(scan, Filters::default(), FakeCatalog::load_from(&dir), render, options)
+        .unwrap();
+    let rows = all(&mut m);
+    let got: Vec<_> = rows
+        .iter()
+        .filter(|r| r.xid != x["fixture_xids"])
+        .map(|r| {
+            let rel = r.relation.as_ref().unwrap();
+            (r.xid, r.op.as_str(), rel.name.to_string(), rel.gone, r.complete)
+        })
+        .collect();
+    let row = |label: &str, op: &'static str, rel: &str, complete: bool| {
+        (x[label], op, rel.to_string(), rel == "reuse_a", complete)
+    };
+    // Both tables' rows were in file 60000; the live catalog knows only
+    // reuse_b. The WAL's catalog history names each row's table by LSN.
+    assert_eq!(
+        got,
+        vec![
+            row("a_changes", "UPDATE", "reuse_a", true),
+            row("a_changes", "DELETE", "reuse_a", true),
+            row("a_changes", "INSERT", "reuse_a", true),
+            row("a_drop", "DDL", "reuse_a", false),
+            row("b_create", "DDL", "reuse_b", true),
+            row("b_create", "INSERT", "reuse_b", true),
+            row("b_create", "INSERT", "reuse_b", true),
+            row("b_changes", "UPDATE", "reuse_b", true),
+            row("b_changes", "DELETE", "reuse_b", true),
+        ]
+    );
+    // With reuse_a's columns (int4, text), not reuse_b's (int8, bool, text).
+    assert_eq!(
+        rows[2].redo.as_deref(),
+        Some("INSERT INTO public.reuse_a (id, v) VALUES ('4'::integer, 'a 4'::text);")
+    );
+    assert_eq!(
+        rows[4].redo.as_deref(),
+        Some("CREATE TABLE public.reuse_b (k bigint, flag boolean, w pg_catalog.text);")
+    );
+}
