@@ -151,6 +151,30 @@ impl Catalog for LiveCatalog {
         }
     }
 
+    fn definition_xmins(&mut self, oid: u32) -> Option<Vec<u32>> {
+        // SAFETY: RELOID and ATTNUM syscache tuples' headers, only read.
+        unsafe {
+            let natts = with_syscache(
+                pg_sys::SysCacheIdentifier::RELOID,
+                &[pg_sys::Datum::from(oid)],
+                |c: *const pg_sys::FormData_pg_class, _| (*c).relnatts,
+            )?;
+            let mut xmins = vec![with_syscache(
+                pg_sys::SysCacheIdentifier::RELOID,
+                &[pg_sys::Datum::from(oid)],
+                |_: *const u8, tup| tuple_xmin(tup),
+            )?];
+            for attnum in 1..=natts {
+                xmins.push(with_syscache(
+                    pg_sys::SysCacheIdentifier::ATTNUM,
+                    &[pg_sys::Datum::from(oid), pg_sys::Datum::from(attnum)],
+                    |_: *const u8, tup| tuple_xmin(tup),
+                )?);
+            }
+            Some(xmins)
+        }
+    }
+
     fn attribute(&mut self, relid: u32, attnum: i16) -> Option<AttributeRow> {
         // SAFETY: ATTNUM entries are pg_attribute rows.
         let mut row = unsafe {
@@ -361,6 +385,23 @@ impl Catalog for LiveCatalog {
         let spc = if locator.spc == self.my_spc { 0 } else { locator.spc };
         let relid = self.relid_by_filenode(spc, locator.rel)?;
         live::tuple(pg_sys::Oid::from(relid), tid)
+    }
+}
+
+/// The xmin of a catalog tuple (2, `FrozenTransactionId`, once frozen).
+///
+/// # Safety
+/// `tup` is a live syscache tuple.
+unsafe fn tuple_xmin(tup: pg_sys::HeapTuple) -> u32 {
+    // SAFETY: as the caller promises; the header is only read.
+    unsafe {
+        let h = (*tup).t_data;
+        let frozen = pg_sys::HEAP_XMIN_FROZEN as u16;
+        if (*h).t_infomask & frozen == frozen {
+            pg_sys::FrozenTransactionId.into_inner()
+        } else {
+            (*h).t_choice.t_heap.t_xmin.into_inner()
+        }
     }
 }
 

@@ -25,7 +25,7 @@ pub struct WalScan {
 
 /// The server's end of WAL: flush LSN, or replay LSN on a standby; and the
 /// timeline it is on.
-fn server_end() -> (Lsn, u32) {
+pub fn server_end() -> (Lsn, u32) {
     let mut tli: pg_sys::TimeLineID = 0;
     // SAFETY: both functions only read shared memory state.
     let lsn = unsafe {

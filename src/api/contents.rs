@@ -9,6 +9,7 @@ use pgrx::datum::TimestampWithTimeZone;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use waldecode::mine::{Filters, MinedRow, Miner, Options};
+use waldecode::Lsn;
 
 use crate::catalog::LiveCatalog;
 use crate::error::raise_wal;
@@ -81,6 +82,8 @@ fn xlogminer_contents(
     let options = Options {
         page_cache_bytes: crate::page_cache_bytes(),
         start_at_first_commit: start_lsn.is_none(),
+        // A directory's WAL ends where its valid records stop.
+        wal_end: if wal_dir.is_some() { Lsn(u64::MAX) } else { crate::range::server_end().0 },
     };
     let scan = WalScan::open(start_lsn, end_lsn, wal_dir);
     let mut miner =

@@ -37,3 +37,17 @@ SELECT op, schema, relation, redo_sql, undo_sql, complete, info
 FROM xlogminer_contents() WHERE relation IN ('gone_t', 'rewritten_t');
 SELECT count(*) AS incomplete_row_changes FROM xlogminer_contents()
 WHERE NOT complete AND op IN ('INSERT', 'UPDATE', 'DELETE');
+-- A range that ends before its tables changed: one loses a column, the
+-- other is dropped, after the range. Their rows still decode as they
+-- were: the catalog changes after the range are read too.
+CREATE TABLE later_dropcol (a int, b text, c int);
+CREATE TABLE later_gone (a int, b text);
+CHECKPOINT;
+SELECT pg_current_wal_insert_lsn() AS la_start \gset
+INSERT INTO later_dropcol VALUES (1, 'b then', 3);
+INSERT INTO later_gone VALUES (2, 'gone later');
+SELECT pg_current_wal_insert_lsn() AS la_end \gset
+ALTER TABLE later_dropcol DROP COLUMN b;
+DROP TABLE later_gone;
+SELECT relation, op, redo_sql, complete, info FROM xlogminer_contents(:'la_start', :'la_end')
+WHERE relation LIKE 'later_%';

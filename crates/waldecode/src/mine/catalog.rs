@@ -107,6 +107,13 @@ pub trait Catalog {
     /// `pg_class` of relation `oid` now.
     fn class(&mut self, oid: u32) -> Option<ClassRow>;
 
+    /// The xmins of relation `oid`'s `pg_class` row and column rows now
+    /// (`None`: not known). Rows older than the range read were the rows
+    /// then.
+    fn definition_xmins(&mut self, _oid: u32) -> Option<Vec<u32>> {
+        None
+    }
+
     /// `pg_attribute` of column `attnum` of relation `relid` now.
     fn attribute(&mut self, relid: u32, attnum: i16) -> Option<AttributeRow>;
 

@@ -490,14 +490,9 @@ impl CatalogHistory {
     }
 
     /// The relations whose `pg_class` row had file number `filenode` in
-    /// tablespace `spc` (0: the database's default) at `at`, by the WAL.
-    pub fn relation_with_file(
-        &self,
-        filenode: u32,
-        spc: u32,
-        at: Snapshot<'_>,
-        old: &mut XidStatus<'_>,
-    ) -> Option<u32> {
+    /// tablespace `spc` (0: the database's default) in any version the
+    /// WAL shows.
+    pub fn oids_with_file(&self, filenode: u32, spc: u32) -> Vec<u32> {
         let mut oids: Vec<u32> = self
             .classes
             .all
@@ -507,7 +502,19 @@ impl CatalogHistory {
             .collect();
         oids.sort_unstable();
         oids.dedup();
-        oids.into_iter().find(|&oid| {
+        oids
+    }
+
+    /// The relations whose `pg_class` row had file number `filenode` in
+    /// tablespace `spc` (0: the database's default) at `at`, by the WAL.
+    pub fn relation_with_file(
+        &self,
+        filenode: u32,
+        spc: u32,
+        at: Snapshot<'_>,
+        old: &mut XidStatus<'_>,
+    ) -> Option<u32> {
+        self.oids_with_file(filenode, spc).into_iter().find(|&oid| {
             matches!(self.class(oid, at, old), AtLsn::Row(c) if c.relfilenode == filenode && c.reltablespace == spc)
         })
     }

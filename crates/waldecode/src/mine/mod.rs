@@ -32,6 +32,7 @@ pub use xacts::Status;
 
 use crate::error::Result;
 use crate::heap::toast::ToastPointer;
+use crate::heap::tuple::FIRST_NORMAL_XID;
 use crate::heap::{self, ChangeKind, HeapChange, PageKey, PageStore};
 use crate::layout::RelFileLocator;
 use crate::lsn::Lsn;
@@ -41,7 +42,7 @@ use crate::scan::Scan;
 use crate::source::WalSource;
 use ddl::{ddl_rows, DdlRow};
 use history::CatalogHistory;
-use relations::Relations;
+use relations::{Relations, FIRST_NORMAL_OBJECT_ID};
 use sql::statements;
 use toast::{assemble, ChunkIndex};
 use values::row_values;
@@ -74,6 +75,11 @@ pub struct Options {
     /// The range's start was not named: rows start where the first
     /// transaction committed in the time window wrote.
     pub start_at_first_commit: bool,
+    /// Where the available WAL ends, past the range (0: not known). A
+    /// table changed in the range and dropped after it is known to neither
+    /// the live catalog nor the range's catalog history: the first pass
+    /// then reads on to here for catalog changes only.
+    pub wal_end: Lsn,
 }
 
 /// One row change, as `xlogminer_contents` returns it.
@@ -152,6 +158,8 @@ enum Queued {
 pub struct Miner<S: WalSource, C: Catalog, R: Render> {
     scan: Scan<S>,
     row_start: Lsn,
+    /// Where the second pass ends (the first pass's end).
+    row_end: Lsn,
     xacts: XactTable,
     killed: HashSet<KilledSpec>,
     relations: Relations<C>,
@@ -184,10 +192,37 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         let mut catalog = catalog;
         let (db, _) = catalog.database();
         let history = CatalogHistory::new(db, &catalog.catalog_filenodes());
-        let (xacts, killed, history) = first_pass(&mut scan, history)?;
+        let (mut xacts, killed, mut history, touched) = first_pass(&mut scan, history, db)?;
         // The second pass ends where the first did, even if the WAL grew
         // in between: every change it reports was classified.
         let end = scan.reached();
+        // The live catalog speaks for a table's rows where the range's
+        // catalog history is silent only if the table still exists and its
+        // rows predate the range's transactions. Otherwise (dropped since,
+        // a column added, dropped or retyped since, its file taken over by
+        // a later table) the catalog changes after the range are read too.
+        let orphans = touched.iter().any(|l| {
+            let spc = if l.spc == catalog.database().1 { 0 } else { l.spc };
+            let mut owners = history.oids_with_file(l.rel, spc);
+            owners.extend(catalog.relid_by_filenode(spc, l.rel));
+            owners.is_empty()
+                || owners.into_iter().any(|oid| match catalog.definition_xmins(oid) {
+                    None => true,
+                    Some(xs) => {
+                        xs.iter().any(|&x| x >= FIRST_NORMAL_XID && xacts.is_newer_than_all(x))
+                    }
+                })
+        });
+        if orphans && options.wal_end > end {
+            // Catalog changes after the range say what those files were.
+            scan.restart(end, options.wal_end)?;
+            while let Ok(Some(rec)) = scan.next_record() {
+                xacts.observe(&rec);
+                if history.observe(&rec).is_err() {
+                    break;
+                }
+            }
+        }
         let row_start = if options.start_at_first_commit && filters.by_time() {
             xacts.first_lsn_committed_between(filters.start_time, filters.end_time).unwrap_or(end)
         } else {
@@ -202,6 +237,7 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         Ok(Miner {
             scan,
             row_start,
+            row_end: end,
             xacts,
             killed,
             relations,
@@ -314,7 +350,7 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         let mut last = Lsn::INVALID;
         while self.ddl.front().is_some_and(|d| d.lsn <= upto) {
             let Some(d) = self.ddl.pop_front() else { break };
-            if d.lsn < self.row_start {
+            if d.lsn < self.row_start || d.lsn >= self.row_end {
                 continue;
             }
             let Some((top, status, commit_time)) = self.wanted(d.xid) else { continue };
@@ -496,17 +532,32 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
     }
 }
 
-/// Pass 1: the outcome of every transaction in the range, and the
-/// speculative inserts their own transactions took back.
+/// What pass 1 learns: transactions, speculative inserts taken back, the
+/// catalog history, and the user tables' files heap records touched.
+type FirstPass = (XactTable, HashSet<KilledSpec>, CatalogHistory, HashSet<RelFileLocator>);
+
+/// Pass 1: the outcome of every transaction in the range, the speculative
+/// inserts their own transactions took back, the catalog history and the
+/// files of database `db`'s user tables the range changes.
 fn first_pass<S: WalSource>(
     scan: &mut Scan<S>,
     mut history: CatalogHistory,
-) -> Result<(XactTable, HashSet<KilledSpec>, CatalogHistory)> {
+    db: u32,
+) -> Result<FirstPass> {
     let mut xacts = XactTable::default();
     let mut killed = HashSet::new();
+    let mut touched = HashSet::new();
     while let Some(rec) = scan.next_record()? {
         xacts.observe(&rec);
         history.observe(&rec)?;
+        if !matches!(rec.rmid(), RM_HEAP_ID | RM_HEAP2_ID) {
+            continue;
+        }
+        if let Some(b) =
+            rec.block(0).filter(|b| b.locator.db == db && b.locator.rel >= FIRST_NORMAL_OBJECT_ID)
+        {
+            touched.insert(b.locator);
+        }
         if rec.rmid() != RM_HEAP_ID {
             continue;
         }
@@ -518,7 +569,7 @@ fn first_pass<S: WalSource>(
             }
         }
     }
-    Ok((xacts, killed, history))
+    Ok((xacts, killed, history, touched))
 }
 
 /// Walks back from `from` along the prev-links to the nearest checkpoint

@@ -318,7 +318,11 @@ fn miner_with(start: Lsn, filters: Filters, options: Options) -> TestMiner {
 type TestMiner = Miner<DirSource, FakeCatalog, FakeRender>;
 
 fn miner(start: Lsn, filters: Filters, page_cache_bytes: usize) -> TestMiner {
-    miner_with(start, filters, Options { page_cache_bytes, start_at_first_commit: false })
+    miner_with(
+        start,
+        filters,
+        Options { page_cache_bytes, start_at_first_commit: false, wal_end: Lsn::INVALID },
+    )
 }
 
 fn all(m: &mut TestMiner) -> Vec<MinedRow> {
@@ -592,7 +596,8 @@ fn filters_by_xid_relation_and_commit_time() {
     assert_eq!(xs, vec![x["prepared_commit"], x["upsert_update"]]);
     // Without a start LSN the rows start where the window's first
     // transaction wrote, and come out the same.
-    let options = Options { page_cache_bytes: 1 << 20, start_at_first_commit: true };
+    let options =
+        Options { page_cache_bytes: 1 << 20, start_at_first_commit: true, wal_end: Lsn::INVALID };
     let mut m = miner_with(start, f, options);
     assert_eq!(all(&mut m), rows);
     assert_eq!(m.row_start, rows[0].lsn);
@@ -672,7 +677,8 @@ fn rows_of_altered_rewritten_and_dropped_tables_decode_as_they_were() {
         EndPolicy::Directory { explicit_end: false },
     )
     .unwrap();
-    let options = Options { page_cache_bytes: 1 << 20, start_at_first_commit: false };
+    let options =
+        Options { page_cache_bytes: 1 << 20, start_at_first_commit: false, wal_end: Lsn::INVALID };
     let render = FakeRender { rows: 0, open: false };
     let mut m = Miner::new(scan, Filters::default(), FakeCatalog::load_from(&dir), render, options)
         .unwrap();
@@ -820,7 +826,8 @@ fn ddl_and_truncate_rows_come_from_the_catalog_changes() {
         EndPolicy::Directory { explicit_end: false },
     )
     .unwrap();
-    let options = Options { page_cache_bytes: 1 << 20, start_at_first_commit: false };
+    let options =
+        Options { page_cache_bytes: 1 << 20, start_at_first_commit: false, wal_end: Lsn::INVALID };
     let render = FakeRender { rows: 0, open: false };
     let mut m = Miner::new(scan, Filters::default(), FakeCatalog::load_from(&dir), render, options)
         .unwrap();
@@ -897,25 +904,27 @@ fn ddl_and_truncate_rows_come_from_the_catalog_changes() {
     assert!(pos(Op::Truncate, x["truncate"]) < pos(Op::Insert, x["truncate"]));
 }
 
-#[test]
-fn a_file_number_used_again_is_told_apart_by_lsn() {
+/// Mines the `pg15-reuse` fixture up to `end`, reading on to `wal_end`
+/// for catalog changes when needed.
+fn mine_reuse(end: Lsn, wal_end: Lsn) -> (HashMap<String, u32>, Vec<MinedRow>) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/pg15-reuse");
     let x = read_xids(&dir);
     let text = std::fs::read_to_string(dir.join("range.txt")).unwrap();
     let start: Lsn = text.split_whitespace().next().unwrap().parse().unwrap();
     let src = DirSource::open(&dir.join("wal"), None, None).unwrap();
-    let scan = Scan::new(
-        WalReader::new(src),
-        start,
-        Lsn(u64::MAX),
-        EndPolicy::Directory { explicit_end: false },
-    )
-    .unwrap();
-    let options = Options { page_cache_bytes: 1 << 20, start_at_first_commit: false };
+    let scan =
+        Scan::new(WalReader::new(src), start, end, EndPolicy::Directory { explicit_end: false })
+            .unwrap();
+    let options = Options { page_cache_bytes: 1 << 20, start_at_first_commit: false, wal_end };
     let render = FakeRender { rows: 0, open: false };
     let mut m = Miner::new(scan, Filters::default(), FakeCatalog::load_from(&dir), render, options)
         .unwrap();
-    let rows = all(&mut m);
+    (x, all(&mut m))
+}
+
+#[test]
+fn a_file_number_used_again_is_told_apart_by_lsn() {
+    let (x, rows) = mine_reuse(Lsn(u64::MAX), Lsn::INVALID);
     let got: Vec<_> = rows
         .iter()
         .filter(|r| r.xid != x["fixture_xids"])
@@ -952,4 +961,20 @@ fn a_file_number_used_again_is_told_apart_by_lsn() {
         rows[4].redo.as_deref(),
         Some("CREATE TABLE public.reuse_b (k bigint, flag boolean, w pg_catalog.text);")
     );
+}
+
+#[test]
+fn a_range_ending_before_a_drop_reads_on_for_the_catalog() {
+    // Up to the DROP: within the range nothing says what file 60000 was,
+    // and the live catalog names the table that took it over later.
+    let (x, every) = mine_reuse(Lsn(u64::MAX), Lsn::INVALID);
+    let drop = every.iter().find(|r| r.xid == x["a_drop"]).unwrap().lsn;
+    let (_, rows) = mine_reuse(drop, Lsn(u64::MAX));
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| (r.xid, r.op, r.relation.as_ref().unwrap().name.to_string(), r.complete))
+        .collect();
+    let a = |op| (x["a_changes"], op, "reuse_a".to_string(), true);
+    assert_eq!(got, vec![a(Op::Update), a(Op::Delete), a(Op::Insert)]);
+    assert_eq!(rows, every[..3]);
 }

@@ -128,6 +128,14 @@ impl XactTable {
         }
     }
 
+    /// Whether `xid` is newer than every transaction seen (by the
+    /// server's circular order, `TransactionIdPrecedes`); true when none
+    /// was seen.
+    pub fn is_newer_than_all(&self, xid: u32) -> bool {
+        !self.map.contains_key(&xid)
+            && self.map.keys().all(|&seen| (xid.wrapping_sub(seen) as i32) > 0)
+    }
+
     /// The state of `xid`, if it was seen.
     pub fn get(&self, xid: u32) -> Option<&XactState> {
         self.map.get(&xid)
