@@ -17,75 +17,16 @@ Run `bash scripts/demo.sh` (or scripts/setup-toolchain.sh + cargo pgrx install
 """
 import argparse
 import os
-import re
-import shutil
 import subprocess
 import sys
 import time
 
-PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the clone
+from benchlib import PG_BIN, ROOT, Cluster, sh
 
-
-def sh(cmd, **kw):
-    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw).stdout
-
-
-def as_pg(cmd):
-    return ["sudo", "-u", "postgres", "-H", "--"] + cmd
-
-
-class Cluster:
-    def __init__(self, path, port):
-        self.path, self.port = path, port
-        self.data = os.path.join(path, "data")
-
-    def start(self, fresh):
-        if fresh and os.path.exists(self.path):
-            self.stop()
-            shutil.rmtree(self.path)
-        if not os.path.exists(os.path.join(self.data, "PG_VERSION")):
-            os.makedirs(self.data, exist_ok=True)
-            shutil.chown(self.path, "postgres", "postgres")
-            shutil.chown(self.data, "postgres", "postgres")
-            os.chmod(self.data, 0o700)
-            sh(as_pg([f"{PG_BIN}/initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "--no-sync"]))
-            with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
-                f.write(f"port = {self.port}\nunix_socket_directories = '{self.path}'\nlisten_addresses = ''\n"
-                        "max_wal_size = 16GB\nmin_wal_size = 1GB\nwal_keep_size = 16GB\ncheckpoint_timeout = 1h\n"
-                        "shared_buffers = 256MB\nfsync = off\nsynchronous_commit = off\nwork_mem = 4MB\n")
-        sh(as_pg([f"{PG_BIN}/pg_ctl", "-D", self.data, "-l", os.path.join(self.path, "server.log"), "-w", "start"]))
-
-    def stop(self):
-        if os.path.exists(os.path.join(self.data, "postmaster.pid")):
-            subprocess.run(as_pg([f"{PG_BIN}/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"]),
-                           capture_output=True)
-
-    def psql_args(self):
-        return [f"{PG_BIN}/psql", "-X", "-q", "-h", self.path, "-p", str(self.port), "-U", "postgres",
-                "-d", "postgres", "-v", "ON_ERROR_STOP=1"]
-
-    def query(self, sql):
-        return sh(self.psql_args() + ["-At", "-c", sql]).strip()
-
-    def measure(self, sql):
-        """Runs sql in a fresh backend: (seconds, peak RSS kB, temp bytes written, output)."""
-        temp0 = int(self.query("SELECT temp_bytes FROM pg_stat_database WHERE datname = 'postgres'"))
-        script = (
-            "SELECT pg_backend_pid() AS pid \\gset\n"
-            "\\setenv XLM_BPID :pid\n"
-            "\\timing on\n"
-            f"{sql};\n"
-            "\\timing off\n"
-            "\\! grep VmHWM /proc/$XLM_BPID/status\n"
-        )
-        out = sh(self.psql_args() + ["-At"], input=script)
-        ms = float(re.search(r"Time: ([0-9.]+) ms", out).group(1))
-        hwm = int(re.search(r"VmHWM:\s+(\d+) kB", out).group(1))
-        time.sleep(0.6)  # the backend flushes its statistics as it exits
-        temp1 = int(self.query("SELECT temp_bytes FROM pg_stat_database WHERE datname = 'postgres'"))
-        result = out.split("\n")[0]
-        return ms / 1000.0, hwm, temp1 - temp0, result
+# Mining only: durability is irrelevant and a checkpoint must not recycle the range.
+SETTINGS = ["max_wal_size = 16GB", "min_wal_size = 1GB", "wal_keep_size = 16GB", "checkpoint_timeout = 1h",
+            "shared_buffers = 256MB", "fsync = off", "synchronous_commit = off", "work_mem = 4MB"]
 
 
 def best(runs, fn):
@@ -105,7 +46,7 @@ def main():
     ap.add_argument("--parts", default="stats,records,contents", help="comma-separated: stats,records,contents")
     args = ap.parse_args()
 
-    c = Cluster(args.dir, args.port)
+    c = Cluster(args.dir, args.port, SETTINGS)
     rangefile = os.path.join(args.dir, "range")
     c.start(fresh=not args.reuse)
     try:
@@ -114,7 +55,7 @@ def main():
         else:
             c.query("CREATE EXTENSION IF NOT EXISTS xlogminer; CREATE EXTENSION IF NOT EXISTS pg_walinspect")
             start = c.query("SELECT pg_current_wal_flush_lsn()")
-            conn = ["-h", args.dir, "-p", str(args.port), "-U", "postgres", "postgres"]
+            conn = c.conn_args() + ["postgres"]
             sh([f"{PG_BIN}/pgbench", "-i", "-s", str(args.scale), "-q"] + conn)
             sh([f"{PG_BIN}/pgbench", "-n", "-c", "2", "-j", "2", "-t", str(args.transactions // 2)] + conn)
             c.query("CHECKPOINT")

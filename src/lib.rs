@@ -47,15 +47,23 @@ pub(crate) fn page_cache_bytes() -> usize {
 }
 
 // Mining WAL reads server files: keep it to superusers and members of
-// pg_read_server_files, like pg_walinspect.
+// pg_read_server_files, like pg_walinspect; xlogminer_reader may mine the
+// rows of the tables it may read (the role is cluster-wide, made by the
+// first database that creates the extension, and outlives DROP EXTENSION).
 extension_sql!(
     r#"
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'xlogminer_reader') THEN
+    CREATE ROLE xlogminer_reader NOLOGIN;
+  END IF;
+END $$;
 REVOKE EXECUTE ON FUNCTION xlogminer_records(pg_lsn, pg_lsn, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION xlogminer_records(pg_lsn, pg_lsn, text) TO pg_read_server_files;
 REVOKE EXECUTE ON FUNCTION xlogminer_stats(pg_lsn, pg_lsn, boolean, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION xlogminer_stats(pg_lsn, pg_lsn, boolean, text) TO pg_read_server_files;
 REVOKE EXECUTE ON FUNCTION xlogminer_contents(pg_lsn, pg_lsn, timestamptz, timestamptz, xid, regclass[], boolean, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION xlogminer_contents(pg_lsn, pg_lsn, timestamptz, timestamptz, xid, regclass[], boolean, text) TO pg_read_server_files;
+GRANT EXECUTE ON FUNCTION xlogminer_contents(pg_lsn, pg_lsn, timestamptz, timestamptz, xid, regclass[], boolean, text) TO pg_read_server_files, xlogminer_reader;
 "#,
     name = "privileges",
     finalize

@@ -14,6 +14,7 @@ use waldecode::mine::{Render, Stored};
 
 use crate::catalog::format_type;
 use crate::encoding::to_utf8;
+use crate::privileges::{Access, RelationAccess};
 
 /// Output settings under which every literal is rendered.
 /// (An empty `search_path` makes the output of reg* values inside arrays
@@ -66,6 +67,22 @@ pub struct ServerRender {
     /// The GUC nesting level of the row being rendered, when it needed the
     /// fixed settings.
     level: Option<i32>,
+    /// For a role that may read only some columns: its privileges, and
+    /// the relation of the row being rendered.
+    masking: Option<(RelationAccess, u32)>,
+}
+
+impl ServerRender {
+    /// A renderer that refuses the values of columns the current user may
+    /// not SELECT (`access` must be [`Access::Granted`]; anything else
+    /// masks nothing).
+    pub fn masking(access: Access) -> ServerRender {
+        let masking = match access {
+            Access::Granted(a) => Some((a, 0)),
+            Access::All => None,
+        };
+        ServerRender { masking, ..ServerRender::default() }
+    }
 }
 
 /// Puts the fixed output settings in force in a new GUC nesting level and
@@ -181,6 +198,9 @@ impl ServerRender {
 
 impl Render for ServerRender {
     fn begin_row(&mut self, rel: &RelInfo) {
+        if let Some((_, relid)) = &mut self.masking {
+            *relid = rel.oid;
+        }
         if needs_fixed_settings(&rel.atts) {
             self.level = Some(push_fixed_settings());
         }
@@ -193,6 +213,11 @@ impl Render for ServerRender {
     }
 
     fn literal(&mut self, att: &AttInfo, d: Stored<'_>) -> Result<String, String> {
+        if let Some((access, relid)) = &mut self.masking {
+            if !access.column(*relid, att.attnum) {
+                return Err(format!("no SELECT privilege on column {}", att.name));
+            }
+        }
         let Some(t) = self.type_out(att.typid, att.typmod) else {
             return Err(format!(
                 "the type of column {} (OID {}) no longer exists",

@@ -8,11 +8,12 @@ use std::rc::Rc;
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
-use waldecode::mine::{Filters, MinedRow, Miner, Options};
+use waldecode::mine::{Filters, MinedRow, Miner, Op, Options};
 use waldecode::Lsn;
 
 use crate::catalog::LiveCatalog;
 use crate::error::raise_wal;
+use crate::privileges::{contents_access, Access, Visible};
 use crate::range::WalScan;
 use crate::render::ServerRender;
 use crate::types::{PgLsn, PgName, Regclass, ServerText, Xid};
@@ -85,15 +86,33 @@ fn xlogminer_contents(
         // A directory's WAL ends where its valid records stop.
         wal_end: if wal_dir.is_some() { Lsn(u64::MAX) } else { crate::range::server_end().0 },
     };
+    let mut access = contents_access(wal_dir.is_some());
+    let render = match &access {
+        Access::All => ServerRender::default(),
+        Access::Granted(_) => ServerRender::masking(contents_access(false)),
+    };
     let scan = WalScan::open(start_lsn, end_lsn, wal_dir);
-    let mut miner =
-        Miner::new(scan.into_scan(), filters, LiveCatalog::new(), ServerRender::default(), options)
-            .unwrap_or_else(|e| raise_wal(e));
+    let mut miner = Miner::new(scan.into_scan(), filters, LiveCatalog::new(), render, options)
+        .unwrap_or_else(|e| raise_wal(e));
     let database = PgName(current_database());
-    TableIterator::new(std::iter::from_fn(move || {
+    TableIterator::new(std::iter::from_fn(move || loop {
         let row = miner.next_row().unwrap_or_else(|e| raise_wal(e))?;
-        Some(sql_row(&database, row))
+        if shown(&mut access, &row) {
+            return Some(sql_row(&database, row));
+        }
     }))
+}
+
+/// Whether the current user may see `row`: any row with full access;
+/// with SELECT privileges, the rows of tables it may read (definition
+/// changes only with SELECT on the whole table).
+fn shown(access: &mut Access, row: &MinedRow) -> bool {
+    let Access::Granted(a) = access else { return true };
+    let Some(rel) = &row.relation else { return false };
+    matches!(
+        (a.relation(rel.oid), row.op),
+        (Visible::Table, _) | (Visible::Columns, Op::Insert | Op::Update | Op::Delete)
+    )
 }
 
 fn current_database() -> Rc<str> {

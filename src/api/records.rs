@@ -35,6 +35,7 @@ fn xlogminer_records(
         name!(block_ref, String),
     ),
 > {
+    crate::privileges::check_read_wal();
     let mut scan = WalScan::open(start_lsn, end_lsn, wal_dir);
     TableIterator::new(std::iter::from_fn(move || {
         let rec = scan.next()?;

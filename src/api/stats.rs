@@ -46,6 +46,7 @@ fn xlogminer_stats(
         name!(combined_size_percentage, f64),
     ),
 > {
+    crate::privileges::check_read_wal();
     let mut scan = WalScan::open(start_lsn, end_lsn, wal_dir);
     let mut stats = WalStats::default();
     while let Some(rec) = scan.next() {

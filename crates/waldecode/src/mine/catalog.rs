@@ -16,6 +16,8 @@ use crate::syscat::{AttributeRow, ClassRow, IndexRow, NamespaceRow};
 /// One column of a relation, in attribute-number order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttInfo {
+    /// Column number, 1-based.
+    pub attnum: i16,
     pub name: String,
     /// The name as an SQL identifier (quoted where needed).
     pub quoted_name: String,

@@ -209,6 +209,7 @@ impl<C: Catalog> Relations<C> {
 
     pub(super) fn att_info(&mut self, a: &AttributeRow) -> AttInfo {
         AttInfo {
+            attnum: a.attnum,
             quoted_name: self.catalog.quote_ident(&a.attname),
             name: a.attname.clone(),
             layout: AttrDesc {

@@ -11,8 +11,14 @@ pub enum Value {
     Null,
     /// An SQL expression (a literal with its cast).
     Lit(String),
-    /// Could not be recovered; the reason.
+    /// Could not be recovered; the reason, which names the stored value
+    /// (two equal reasons mean the same value: an UPDATE that kept a TOAST
+    /// pointer kept the value).
     Unavailable(String),
+    /// Recovered but not written (the renderer refused it: a column the
+    /// role may not read, a type dropped since); the reason. Whether two
+    /// of them are the same value is not known.
+    Withheld(String),
 }
 
 /// The kind of row change.
@@ -49,7 +55,7 @@ fn need<'a>(rel: &RelInfo, vals: &'a [Value], i: usize) -> Result<Option<&'a str
     match vals.get(i) {
         Some(Value::Null) => Ok(None),
         Some(Value::Lit(s)) => Ok(Some(s)),
-        Some(Value::Unavailable(why)) => Err(why.clone()),
+        Some(Value::Unavailable(why) | Value::Withheld(why)) => Err(why.clone()),
         None => Err(format!(
             "no value for column {} of {}",
             rel.atts.get(i).map_or("?", |a| a.name.as_str()),
@@ -130,8 +136,9 @@ fn update(rel: &RelInfo, from: &[Value], to: &[Value]) -> Result<String, String>
         }
         // Unchanged columns are left alone: they may be TOASTed and unknown
         // (an unavailable value's reason names the stored value, so equal
-        // reasons mean the same value).
-        if from.get(i) == to.get(i) {
+        // reasons mean the same value). A withheld value may have changed.
+        let withheld = |v: Option<&Value>| matches!(v, Some(Value::Withheld(_)));
+        if from.get(i) == to.get(i) && !withheld(from.get(i)) {
             continue;
         }
         let new = need(rel, to, i)?;
@@ -199,6 +206,7 @@ mod tests {
 
     fn att(name: &str) -> AttInfo {
         AttInfo {
+            attnum: 0,
             name: name.into(),
             quoted_name: format!("\"{name}\""),
             layout: AttrDesc { attlen: 4, attalign: b'i', attbyval: true, dropped: false },
@@ -289,6 +297,15 @@ mod tests {
         assert_eq!(
             statements(&r, Op::Update, Some(&old), Some(&changed)).unwrap_err(),
             "toasted 2"
+        );
+        // Withheld values (a column the role may not read) may differ
+        // under equal reasons: the UPDATE is incomplete.
+        let hidden = || Value::Withheld("no SELECT privilege on column x".into());
+        let old = [lit("1"), Value::Null, hidden(), lit("3")];
+        let new = [lit("1"), Value::Null, hidden(), lit("3")];
+        assert_eq!(
+            statements(&r, Op::Update, Some(&old), Some(&new)).unwrap_err(),
+            "no SELECT privilege on column x"
         );
     }
 }

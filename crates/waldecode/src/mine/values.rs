@@ -116,6 +116,6 @@ fn value<R: Render>(
 fn lit(l: Result<String, String>) -> Value {
     match l {
         Ok(s) => Value::Lit(s),
-        Err(why) => Value::Unavailable(why),
+        Err(why) => Value::Withheld(why),
     }
 }
