@@ -19,6 +19,7 @@ mod live;
 mod privileges;
 mod range;
 mod render;
+mod spill;
 mod types;
 
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};

@@ -83,6 +83,7 @@ fn xlogminer_contents(
     let options = Options {
         page_cache_bytes: crate::page_cache_bytes(),
         start_at_first_commit: start_lsn.is_none(),
+        spill: crate::spill::temp_file,
         // A directory's WAL ends where its valid records stop.
         wal_end: if wal_dir.is_some() { Lsn(u64::MAX) } else { crate::range::server_end().0 },
     };

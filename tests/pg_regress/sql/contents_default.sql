@@ -51,3 +51,31 @@ ALTER TABLE later_dropcol DROP COLUMN b;
 DROP TABLE later_gone;
 SELECT relation, op, redo_sql, complete, info FROM xlogminer_contents(:'la_start', :'la_end')
 WHERE relation LIKE 'later_%';
+-- Tracked pages beyond xlogminer.page_cache_size spill to PostgreSQL's
+-- temporary files: temp_file_limit applies to them.
+CREATE TABLE spill_t (i int, pad text);
+CHECKPOINT;
+SELECT pg_current_wal_insert_lsn() AS spill_start \gset
+INSERT INTO spill_t SELECT g, repeat('x', 500) FROM generate_series(1, 4000) g;
+SET xlogminer.page_cache_size = '1MB';
+SET temp_file_limit = '64kB';
+SELECT * FROM test_error(format('SELECT count(*) FROM xlogminer_contents(%L)', :'spill_start'));
+RESET temp_file_limit;
+SELECT count(*) AS rows_with_spill FROM xlogminer_contents(:'spill_start') WHERE relation = 'spill_t';
+-- Stopped early (LIMIT, a cursor closed, a transaction rolled back), the
+-- temporary file goes with the query, without warnings.
+SELECT item FROM (SELECT (xlogminer_contents(:'spill_start')).*) s WHERE relation = 'spill_t' LIMIT 1 OFFSET 3000;
+BEGIN;
+DECLARE c CURSOR FOR SELECT * FROM xlogminer_contents(:'spill_start');
+MOVE 3500 IN c;
+CLOSE c;
+SAVEPOINT s;
+SELECT * FROM test_error(format($q$SELECT count(*) FROM xlogminer_contents(%L)
+  WHERE relation = 'spill_t' AND 1 / ((new_ctid::text::point)[0]::int - 150) > 0$q$, :'spill_start'));
+ROLLBACK TO s;
+COMMIT;
+BEGIN;
+SELECT count(*) > 0 AS some FROM (SELECT * FROM xlogminer_contents(:'spill_start') LIMIT 3500) s;
+ROLLBACK;
+RESET xlogminer.page_cache_size;
+DROP TABLE spill_t;

@@ -1,6 +1,9 @@
 //! Where tracked pages live: in memory up to a byte budget, least recently
-//! used pages spilled to an unlinked temporary file beyond it, so tracking
-//! never grows without bound however many pages a range touches.
+//! used pages spilled to a temporary file beyond it, so tracking never
+//! grows without bound however many pages a range touches. The file is a
+//! [`Spill`]: the extension gives PostgreSQL's own temporary files (so
+//! `temp_tablespaces` and `temp_file_limit` apply), tools and tests an
+//! unlinked file of the system's temporary directory.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -27,26 +30,66 @@ pub struct PageKey {
     pub blkno: u32,
 }
 
+/// A scratch file of pages, addressed by slot (page-sized).
+pub trait Spill {
+    fn write_page(&mut self, slot: u64, page: &PageBuf) -> io::Result<()>;
+    fn read_page(&mut self, slot: u64, page: &mut PageBuf) -> io::Result<()>;
+}
+
+/// Opens the spill file, the first time a page must leave memory.
+pub type SpillMaker = fn() -> io::Result<Box<dyn Spill>>;
+
+/// A [`Spill`] in the system's temporary directory, unlinked at once (it
+/// vanishes with the handle); created exclusively, so no name planted
+/// there in advance is followed.
+pub fn temp_file_spill() -> io::Result<Box<dyn Spill>> {
+    struct TempFile(File);
+    impl Spill for TempFile {
+        fn write_page(&mut self, slot: u64, page: &PageBuf) -> io::Result<()> {
+            self.0.write_all_at(&page[..], slot * BLCKSZ as u64)
+        }
+        fn read_page(&mut self, slot: u64, page: &mut PageBuf) -> io::Result<()> {
+            self.0.read_exact_at(&mut page[..], slot * BLCKSZ as u64)
+        }
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let path = std::env::temp_dir().join(format!("xlogminer-pages-{}-{nanos}", std::process::id()));
+    let f = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
+    std::fs::remove_file(&path)?;
+    Ok(Box::new(TempFile(f)))
+}
+
 /// Pages known by content.
 pub struct PageStore {
     budget: usize,
     mem: HashMap<PageKey, (Box<PageBuf>, u64)>,
     lru: BTreeMap<u64, PageKey>,
     tick: u64,
-    spill: Option<File>,
+    make_spill: SpillMaker,
+    spill: Option<Box<dyn Spill>>,
     spilled: HashMap<PageKey, u64>,
     free_slots: Vec<u64>,
     next_slot: u64,
 }
 
 impl PageStore {
-    /// A store keeping at most `budget_bytes` of pages in memory.
+    /// A store keeping at most `budget_bytes` of pages in memory, spilling
+    /// to a file of the system's temporary directory.
     pub fn new(budget_bytes: usize) -> PageStore {
+        PageStore::with_spill(budget_bytes, temp_file_spill)
+    }
+
+    /// A store keeping at most `budget_bytes` of pages in memory, spilling
+    /// to the file `make_spill` opens.
+    pub fn with_spill(budget_bytes: usize, make_spill: SpillMaker) -> PageStore {
         PageStore {
             budget: budget_bytes.max(BLCKSZ * 16),
             mem: HashMap::new(),
             lru: BTreeMap::new(),
             tick: 0,
+            make_spill,
             spill: None,
             spilled: HashMap::new(),
             free_slots: Vec::new(),
@@ -69,17 +112,11 @@ impl PageStore {
         }
     }
 
-    fn spill_file(&mut self) -> io::Result<&File> {
+    fn spill_file(&mut self) -> io::Result<&mut Box<dyn Spill>> {
         if self.spill.is_none() {
-            let dir = std::env::temp_dir();
-            let path = dir.join(format!("xlogminer-pages-{}-{}", std::process::id(), self.tick));
-            let f =
-                std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
-            // Unlinked at once: the file vanishes with the handle.
-            std::fs::remove_file(&path)?;
-            self.spill = Some(f);
+            self.spill = Some((self.make_spill)()?);
         }
-        self.spill.as_ref().ok_or_else(|| io::Error::other("no spill file"))
+        self.spill.as_mut().ok_or_else(|| io::Error::other("no spill file"))
     }
 
     fn evict(&mut self) -> io::Result<()> {
@@ -94,7 +131,7 @@ impl PageStore {
                     self.next_slot - 1
                 }
             };
-            self.spill_file()?.write_all_at(&page[..], slot * BLCKSZ as u64)?;
+            self.spill_file()?.write_page(slot, &page)?;
             self.spilled.insert(key, slot);
         }
         Ok(())
@@ -104,7 +141,7 @@ impl PageStore {
     pub fn get(&mut self, key: PageKey) -> io::Result<Option<&mut PageBuf>> {
         if let Some(slot) = self.spilled.remove(&key) {
             let mut page = Box::new([0u8; BLCKSZ]);
-            self.spill_file()?.read_exact_at(&mut page[..], slot * BLCKSZ as u64)?;
+            self.spill_file()?.read_page(slot, &mut page)?;
             self.free_slots.push(slot);
             self.insert(key, page)?;
         }

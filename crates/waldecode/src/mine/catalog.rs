@@ -83,6 +83,10 @@ pub enum RelLookup {
     /// A TOAST relation: its rows are the chunks of values stored out of
     /// line, not rows to report.
     Toast,
+    /// The new file of a table being rewritten (`VACUUM FULL`, `ALTER
+    /// TABLE ... TYPE`): its rows are copies, not changes, but its pages
+    /// become the table's.
+    Transient,
     /// A system catalog, index or other relation whose changes are not
     /// reported as rows.
     Skip,

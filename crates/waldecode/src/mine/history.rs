@@ -24,7 +24,7 @@ use std::hash::Hash;
 
 use super::xacts::XactTable;
 use crate::error::Result;
-use crate::heap::store::{PageKey, PageStore};
+use crate::heap::store::{PageKey, PageStore, SpillMaker};
 use crate::heap::tuple::{TupleHeader, FIRST_NORMAL_XID};
 use crate::heap::{self, no_live_tuples, page, ChangeKind};
 use crate::lsn::Lsn;
@@ -208,14 +208,14 @@ pub struct CatalogHistory {
 impl CatalogHistory {
     /// A history of database `db`'s catalogs, whose file numbers are
     /// `filenodes` (catalog relation OID → file number, as now).
-    pub fn new(db: u32, filenodes: &[(u32, u32)]) -> CatalogHistory {
+    pub fn new(db: u32, filenodes: &[(u32, u32)], spill: SpillMaker) -> CatalogHistory {
         CatalogHistory {
             db,
             filenodes: filenodes
                 .iter()
                 .filter_map(|&(relid, node)| Some((node, SysCatalog::of(relid)?)))
                 .collect(),
-            store: PageStore::new(CATALOG_PAGE_BUDGET),
+            store: PageStore::with_spill(CATALOG_PAGE_BUDGET, spill),
             slots: HashMap::new(),
             classes: Versions::default(),
             attributes: Versions::default(),

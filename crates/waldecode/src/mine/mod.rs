@@ -31,6 +31,7 @@ pub use values::{Render, Stored};
 pub use xacts::Status;
 
 use crate::error::Result;
+use crate::heap::store::SpillMaker;
 use crate::heap::toast::ToastPointer;
 use crate::heap::tuple::FIRST_NORMAL_XID;
 use crate::heap::{self, ChangeKind, HeapChange, PageKey, PageStore};
@@ -75,11 +76,26 @@ pub struct Options {
     /// The range's start was not named: rows start where the first
     /// transaction committed in the time window wrote.
     pub start_at_first_commit: bool,
+    /// Opens the file tracked pages spill to beyond `page_cache_bytes`.
+    pub spill: SpillMaker,
     /// Where the available WAL ends, past the range (0: not known). A
     /// table changed in the range and dropped after it is known to neither
     /// the live catalog nor the range's catalog history: the first pass
     /// then reads on to here for catalog changes only.
     pub wal_end: Lsn,
+}
+
+impl Default for Options {
+    /// 64 MB of pages in memory, spilling to the system's temporary
+    /// directory; the range as given; no WAL past it.
+    fn default() -> Options {
+        Options {
+            page_cache_bytes: 64 << 20,
+            start_at_first_commit: false,
+            spill: crate::heap::store::temp_file_spill,
+            wal_end: Lsn::INVALID,
+        }
+    }
 }
 
 /// One row change, as `xlogminer_contents` returns it.
@@ -191,7 +207,7 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         scan.restart(warm, scan.end())?;
         let mut catalog = catalog;
         let (db, _) = catalog.database();
-        let history = CatalogHistory::new(db, &catalog.catalog_filenodes());
+        let history = CatalogHistory::new(db, &catalog.catalog_filenodes(), options.spill);
         let (mut xacts, killed, mut history, touched) = first_pass(&mut scan, history, db)?;
         // The second pass ends where the first did, even if the WAL grew
         // in between: every change it reports was classified.
@@ -242,7 +258,7 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             killed,
             relations,
             render,
-            store: PageStore::new(options.page_cache_bytes),
+            store: PageStore::with_spill(options.page_cache_bytes, options.spill),
             toast: ChunkIndex::default(),
             queue: VecDeque::new(),
             ddl,
@@ -284,19 +300,32 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             return Ok(());
         };
         let (lsn, xid, rmid) = (rec.lsn(), rec.xid(), rec.rmid());
+        // Only heap records and bare page images touch tables' pages, and
+        // only pages of this database's tables and their TOAST relations
+        // are kept (not indexes', catalogs', nor another database's: a
+        // CREATE DATABASE logs every page it copies).
+        let heap_pages = matches!(rmid, RM_HEAP_ID | RM_HEAP2_ID) || xlog::is_fpi(&rec);
+        let relevant = heap_pages
+            && rec.blocks().iter().any(|b| {
+                !matches!(
+                    self.relations.relation(b.locator, lsn, xid, &self.xacts),
+                    RelLookup::Skip | RelLookup::OtherDatabase
+                )
+            });
         let truncated = match rmid {
             RM_SMGR_ID => smgr::Truncate::parse(rec.info(), rec.main_data()),
             _ => None,
         };
         let catalog = &mut self.relations.catalog;
-        let changes =
-            heap::apply(&rec, &mut self.store, &mut |loc, tid| catalog.live_tuple(loc, tid))?;
+        let changes = if relevant {
+            heap::apply(&rec, &mut self.store, &mut |loc, tid| catalog.live_tuple(loc, tid))?
+        } else {
+            Vec::new()
+        };
         // Chunks of TOAST values: those on pages imaged here (written
         // before the range) and those inserted here.
         let mut toast_record = false;
-        // Only heap records and bare page images touch TOAST pages.
-        let heap_pages = matches!(rmid, RM_HEAP_ID | RM_HEAP2_ID) || xlog::is_fpi(&rec);
-        for b in rec.blocks().iter().filter(|_| heap_pages) {
+        for b in rec.blocks().iter().filter(|_| relevant) {
             if !matches!(
                 self.relations.relation(b.locator, lsn, xid, &self.xacts),
                 RelLookup::Toast
@@ -448,7 +477,10 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         let (top, status, commit_time) = self.wanted(xid)?;
         let (relation, unknown) = match self.relations.relation(ch.locator, lsn, xid, &self.xacts) {
             RelLookup::Table(r) => (Some(r), None),
-            RelLookup::Toast | RelLookup::Skip | RelLookup::OtherDatabase => return None,
+            RelLookup::Toast
+            | RelLookup::Transient
+            | RelLookup::Skip
+            | RelLookup::OtherDatabase => return None,
             RelLookup::Unknown(why) => (None, Some(why)),
         };
         if let Some(set) = &self.filters.relations {

@@ -137,11 +137,11 @@ impl<C: Catalog> Relations<C> {
         }
         // A table being written by a rewrite (ALTER TABLE ... TYPE): its
         // inserts copy rows, they are no change of their own.
-        if class.relkind != RELKIND_RELATION
-            || oid < FIRST_NORMAL_OBJECT_ID
-            || class.relrewrite != 0
-        {
+        if class.relkind != RELKIND_RELATION || oid < FIRST_NORMAL_OBJECT_ID {
             return RelLookup::Skip;
+        }
+        if class.relrewrite != 0 {
+            return RelLookup::Transient;
         }
         match self.describe(&class, at) {
             Ok(info) => RelLookup::Table(Rc::new(info)),

@@ -318,11 +318,7 @@ fn miner_with(start: Lsn, filters: Filters, options: Options) -> TestMiner {
 type TestMiner = Miner<DirSource, FakeCatalog, FakeRender>;
 
 fn miner(start: Lsn, filters: Filters, page_cache_bytes: usize) -> TestMiner {
-    miner_with(
-        start,
-        filters,
-        Options { page_cache_bytes, start_at_first_commit: false, wal_end: Lsn::INVALID },
-    )
+    miner_with(start, filters, Options { page_cache_bytes, ..Options::default() })
 }
 
 fn all(m: &mut TestMiner) -> Vec<MinedRow> {
@@ -597,7 +593,7 @@ fn filters_by_xid_relation_and_commit_time() {
     // Without a start LSN the rows start where the window's first
     // transaction wrote, and come out the same.
     let options =
-        Options { page_cache_bytes: 1 << 20, start_at_first_commit: true, wal_end: Lsn::INVALID };
+        Options { page_cache_bytes: 1 << 20, start_at_first_commit: true, ..Options::default() };
     let mut m = miner_with(start, f, options);
     assert_eq!(all(&mut m), rows);
     assert_eq!(m.row_start, rows[0].lsn);
@@ -677,8 +673,7 @@ fn rows_of_altered_rewritten_and_dropped_tables_decode_as_they_were() {
         EndPolicy::Directory { explicit_end: false },
     )
     .unwrap();
-    let options =
-        Options { page_cache_bytes: 1 << 20, start_at_first_commit: false, wal_end: Lsn::INVALID };
+    let options = Options { page_cache_bytes: 1 << 20, ..Options::default() };
     let render = FakeRender { rows: 0, open: false };
     let mut m = Miner::new(scan, Filters::default(), FakeCatalog::load_from(&dir), render, options)
         .unwrap();
@@ -826,8 +821,7 @@ fn ddl_and_truncate_rows_come_from_the_catalog_changes() {
         EndPolicy::Directory { explicit_end: false },
     )
     .unwrap();
-    let options =
-        Options { page_cache_bytes: 1 << 20, start_at_first_commit: false, wal_end: Lsn::INVALID };
+    let options = Options { page_cache_bytes: 1 << 20, ..Options::default() };
     let render = FakeRender { rows: 0, open: false };
     let mut m = Miner::new(scan, Filters::default(), FakeCatalog::load_from(&dir), render, options)
         .unwrap();
@@ -915,7 +909,7 @@ fn mine_reuse(end: Lsn, wal_end: Lsn) -> (HashMap<String, u32>, Vec<MinedRow>) {
     let scan =
         Scan::new(WalReader::new(src), start, end, EndPolicy::Directory { explicit_end: false })
             .unwrap();
-    let options = Options { page_cache_bytes: 1 << 20, start_at_first_commit: false, wal_end };
+    let options = Options { page_cache_bytes: 1 << 20, wal_end, ..Options::default() };
     let render = FakeRender { rows: 0, open: false };
     let mut m = Miner::new(scan, Filters::default(), FakeCatalog::load_from(&dir), render, options)
         .unwrap();
