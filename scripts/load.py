@@ -284,6 +284,9 @@ def measure(c, args):
         sys.exit(f"load.py: xlogminer is not installed in the PostgreSQL of {PG_BIN}; "
                  "install it first (bash scripts/demo.sh)")
     c.query("CREATE EXTENSION xlogminer", timeout=60)
+    library = os.path.join(subprocess.check_output([f"{PG_BIN}/pg_config", "--pkglibdir"], text=True,
+                                                   timeout=60).strip(), "xlogminer.so")
+    built = os.stat(library).st_mtime
     facts = {"version": c.query("SHOW server_version", timeout=60), "machine": machine()}
     logdir = os.path.join(c.path, "logs")
     os.makedirs(logdir)
@@ -311,6 +314,7 @@ def measure(c, args):
             log(f"round {r} {kind}: {res['tps']:.1f} tps, p50 {res['p50']:.2f} ms, p99 {res['p99']:.2f} ms{mined}, "
                 f"other CPU {res['other_cores']:.2f} cores, load {res['load1']:.2f}")
     facts["end_mb"] = float(c.query(f"SELECT {wal_mb}", timeout=60))
+    facts["replaced"] = os.stat(library).st_mtime != built
     return facts
 
 
@@ -355,6 +359,8 @@ def render(args, settings, facts, load_before, load_after):
         "the machine's other processes used (all busy time minus the cluster's and the load "
         "script's), in cores; *load* the 1-minute load average at the phase's end (the cluster's own "
         "processes count in it).",
+        *(["- **The installed xlogminer.so was replaced during the run** (another build was installed): "
+            "mining phases after that ran the new build."] if facts["replaced"] else []),
         "",
         "| round | phase | tps | latency mean / p50 / p95 / p99 (ms) | skipped / late | mining calls "
         "| s per call (median) | rows in the last call | mining backend peak RSS (MB) | other CPU (cores) | load |",

@@ -3,7 +3,8 @@
 #   1. installs what is missing (scripts/setup-toolchain.sh),
 #   2. the decoder crate's unit tests (plain cargo test),
 #   3. the extension's #[pg_test]s (cargo pgrx test, server run as `postgres`),
-#   4. the tests/pg_regress/ suite (pg_regress against a throwaway cluster).
+#   4. the tests/pg_regress/ suite (pg_regress against a throwaway cluster),
+#   5. the audit across a server crash (scripts/audit-crash-test.sh).
 # Ends with one line "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,7 +44,12 @@ echo "== regression suite (tests/pg_regress/ with pg_regress)"
 # above installed a debug build with test code into the same place, and
 # the user must not be left with that one.
 install_extension --release
-cluster_start "$WORK/cluster" 54329 "wal_compression = pglz" "wal_keep_size = 4GB" "max_wal_size = 4GB"
+# pg_cron runs the audit test's scheduled capture (where the server has it).
+CRON=()
+if [ -f "$("$PG_CONFIG" --pkglibdir)/pg_cron.so" ]; then
+  CRON=("shared_preload_libraries = 'pg_cron'" "cron.database_name = 'xlogminer_regress'" "cron.use_background_workers = on")
+fi
+cluster_start "$WORK/cluster" 54329 "wal_compression = pglz" "wal_keep_size = 4GB" "max_wal_size = 4GB" "${CRON[@]}"
 PG_REGRESS=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress
 tests=$(sed -n 's/^test: //p' tests/pg_regress/schedule | tr '\n' ' ')
 set +e
@@ -60,6 +66,11 @@ if [ "$rc" != 0 ]; then
   [ -f "$WORK/regress/regression.diffs" ] && head -200 "$WORK/regress/regression.diffs"
   [ "$r_bad" = 0 ] && failed=$((failed + 1))
 fi
+
+echo "== audit across a server crash (scripts/audit-crash-test.sh)"
+if timeout 600 bash scripts/audit-crash-test.sh 2>&1 | tee "$WORK/audit-crash.log"; then :; fi
+count "$WORK/audit-crash.log" '[0-9]+ passed' '[0-9]+ failed'
+grep -q '^audit crash test: .* 0 failed' "$WORK/audit-crash.log" || failed=$((failed + 1))
 
 echo "tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]

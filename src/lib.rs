@@ -49,8 +49,9 @@ pub(crate) fn page_cache_bytes() -> usize {
 
 // Mining WAL reads server files: keep it to superusers and members of
 // pg_read_server_files, like pg_walinspect; xlogminer_reader may mine the
-// rows of the tables it may read (the role is cluster-wide, made by the
-// first database that creates the extension, and outlives DROP EXTENSION).
+// rows of the tables it may read, xlogminer_auditor run the audit (roles
+// are cluster-wide: made by the first database that creates the extension,
+// they outlive DROP EXTENSION).
 extension_sql!(
     r#"
 DO $$
@@ -58,7 +59,16 @@ BEGIN
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'xlogminer_reader') THEN
     CREATE ROLE xlogminer_reader NOLOGIN;
   END IF;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'xlogminer_auditor') THEN
+    CREATE ROLE xlogminer_auditor NOLOGIN;
+  END IF;
 END $$;
+REVOKE EXECUTE ON FUNCTION xlogminer_audit_enable(regclass[], boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION xlogminer_audit_capture() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION xlogminer_audit_schedule(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION xlogminer_audit_disable(boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION xlogminer_audit_enable(regclass[], boolean), xlogminer_audit_capture(),
+  xlogminer_audit_schedule(text), xlogminer_audit_disable(boolean) TO xlogminer_auditor;
 REVOKE EXECUTE ON FUNCTION xlogminer_records(pg_lsn, pg_lsn, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION xlogminer_records(pg_lsn, pg_lsn, text) TO pg_read_server_files;
 REVOKE EXECUTE ON FUNCTION xlogminer_stats(pg_lsn, pg_lsn, boolean, text) FROM PUBLIC;

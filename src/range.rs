@@ -75,6 +75,11 @@ fn server_source(start: Option<Lsn>, end: Option<Lsn>) -> (DirSource, EndPolicy,
     (src, EndPolicy::Strict, end.map_or(cur, |e| e.min(cur)))
 }
 
+/// Where the server's oldest WAL segment still in `pg_wal` starts.
+pub fn server_oldest_lsn() -> Lsn {
+    server_source(None, None).0.oldest_lsn()
+}
+
 /// A directory of segments: its WAL ends where valid records stop.
 fn dir_source(dir: &str, end: Option<Lsn>) -> (DirSource, EndPolicy, Lsn) {
     let src = DirSource::open(Path::new(dir), None, None).unwrap_or_else(|e| {

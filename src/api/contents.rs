@@ -19,7 +19,7 @@ use crate::render::ServerRender;
 use crate::types::{PgLsn, PgName, Regclass, ServerText, Xid};
 
 /// One row of `xlogminer_contents` (columns as declared below).
-type ContentsRow = (
+pub(crate) type ContentsRow = (
     PgLsn,
     i32,
     Xid,
@@ -79,6 +79,7 @@ fn xlogminer_contents(
         xid: xid.map(u32::from),
         relations: relations.map(|v| v.into_iter().map(|r| r.0.to_u32()).collect()),
         include_uncommitted,
+        ..Filters::default()
     };
     let options = Options {
         page_cache_bytes: crate::page_cache_bytes(),
@@ -116,7 +117,7 @@ fn shown(access: &mut Access, row: &MinedRow) -> bool {
     )
 }
 
-fn current_database() -> Rc<str> {
+pub(crate) fn current_database() -> Rc<str> {
     // SAFETY: the connected database's name, palloc'd by the server.
     unsafe {
         let p = pg_sys::get_database_name(pg_sys::MyDatabaseId);
@@ -138,7 +139,7 @@ fn tid(t: Option<(u32, u16)>) -> Option<pg_sys::ItemPointerData> {
     })
 }
 
-fn sql_row(database: &PgName, r: MinedRow) -> ContentsRow {
+pub(crate) fn sql_row(database: &PgName, r: MinedRow) -> ContentsRow {
     let complete = r.complete;
     (
         PgLsn(r.lsn.0),

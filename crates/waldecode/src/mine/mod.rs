@@ -59,12 +59,27 @@ pub struct Filters {
     pub xid: Option<u32>,
     /// Table OIDs.
     pub relations: Option<HashSet<u32>>,
+    /// Table OIDs whose rows are never wanted (an audit's own tables).
+    pub excluded: HashSet<u32>,
     pub include_uncommitted: bool,
+    /// Only transactions whose commit record is at or after this LSN (an
+    /// audit's bookmark: those before were captured).
+    pub committed_from: Option<Lsn>,
 }
 
 impl Filters {
     fn by_time(&self) -> bool {
         self.start_time.is_some() || self.end_time.is_some()
+    }
+
+    /// Whether rows of relation `oid` (`None`: not resolved) are wanted.
+    fn admits(&self, oid: Option<u32>) -> bool {
+        match (oid, &self.relations) {
+            (Some(o), _) if self.excluded.contains(&o) => false,
+            (Some(o), Some(set)) => set.contains(&o),
+            (None, Some(_)) => false,
+            (_, None) => true,
+        }
     }
 }
 
@@ -267,6 +282,17 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         })
     }
 
+    /// Where the second pass ends: the first pass's end.
+    pub fn end(&self) -> Lsn {
+        self.row_end
+    }
+
+    /// The transactions (and subtransactions) that wrote in the range and
+    /// had not ended by its end, with the first record each wrote.
+    pub fn open_transactions(&self) -> Vec<(u32, Lsn)> {
+        self.xacts.open()
+    }
+
     /// Why the first pass ended early at an invalid record, once.
     pub fn take_warning(&mut self) -> Option<crate::WalError> {
         self.scan.take_warning()
@@ -383,10 +409,8 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
                 continue;
             }
             let Some((top, status, commit_time)) = self.wanted(d.xid) else { continue };
-            if let Some(set) = &self.filters.relations {
-                if !set.contains(&d.relation.oid) {
-                    continue;
-                }
+            if !self.filters.admits(Some(d.relation.oid)) {
+                continue;
             }
             item = if d.lsn == last { item + 1 } else { 0 };
             last = d.lsn;
@@ -445,6 +469,12 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         if f.xid.is_some_and(|x| x != top && x != xid) {
             return None;
         }
+        if let Some(from) = f.committed_from {
+            let end = self.xacts.get(top).and_then(|s| s.end_lsn);
+            if end.is_none_or(|e| e < from) {
+                return None;
+            }
+        }
         let commit_time = time.filter(|_| status == Status::Committed);
         if f.by_time() {
             let t = commit_time?;
@@ -483,10 +513,8 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             | RelLookup::OtherDatabase => return None,
             RelLookup::Unknown(why) => (None, Some(why)),
         };
-        if let Some(set) = &self.filters.relations {
-            if !relation.as_ref().is_some_and(|r| set.contains(&r.oid)) {
-                return None;
-            }
+        if !self.filters.admits(relation.as_deref().map(|r| r.oid)) {
+            return None;
         }
         let (sql, toast_missing) = match &relation {
             None => (Err(unknown.unwrap_or_default()), false),

@@ -205,6 +205,21 @@ impl XactTable {
             .min()
     }
 
+    /// Xids not yet committed or aborted at the end of the range (in
+    /// progress or prepared), nor is their top-level transaction, with the
+    /// first record each wrote.
+    pub fn open(&self) -> Vec<(u32, Lsn)> {
+        let open = |s: &XactState| matches!(s.status, Status::InProgress | Status::Prepared);
+        let mut v: Vec<(u32, Lsn)> = self
+            .map
+            .iter()
+            .filter(|(&x, s)| open(s) && self.map.get(&self.top_of(x)).is_none_or(open))
+            .map(|(&x, s)| (x, s.first_lsn))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
     pub fn len(&self) -> usize {
         self.map.len()
     }
