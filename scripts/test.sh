@@ -11,7 +11,12 @@ ROOT=$PWD
 bash scripts/setup-toolchain.sh
 source scripts/lib.sh
 
-WORK=$(mktemp -d /var/tmp/xlogminer-test.XXXXXX)
+check_pgrx_config
+# XLOGMINER_TEST_DIR / XLOGMINER_TEST_PORT: where and on which ports the
+# throwaway clusters live (two suites on one machine must not share them).
+# The regression cluster takes the port, scripts/cluster-tests.sh the next few.
+WORK=$(mktemp -d "${XLOGMINER_TEST_DIR:-/var/tmp/xlogminer-test}.XXXXXX")
+PORT=${XLOGMINER_TEST_PORT:-54329}
 chmod 755 "$WORK"
 cleanup() { cluster_stop "$WORK/cluster"; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -43,11 +48,11 @@ echo "== regression suite (tests/pg_regress/ with pg_regress)"
 # above installed a debug build with test code into the same place, and
 # the user must not be left with that one.
 install_extension --release
-cluster_start "$WORK/cluster" 54329 "wal_compression = pglz" "wal_keep_size = 4GB" "max_wal_size = 4GB"
+cluster_start "$WORK/cluster" "$PORT" "wal_compression = pglz" "wal_keep_size = 4GB" "max_wal_size = 4GB"
 PG_REGRESS=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress
 tests=$(sed -n 's/^test: //p' tests/pg_regress/schedule | tr '\n' ' ')
 set +e
-timeout 1800 "$PG_REGRESS" --host="$WORK/cluster" --port=54329 --user=postgres \
+timeout 1800 "$PG_REGRESS" --host="$WORK/cluster" --port="$PORT" --user=postgres \
   --inputdir=tests/pg_regress --outputdir="$WORK/regress" --bindir="$PG_BIN" \
   --dbname=xlogminer_regress $tests 2>&1 | tee "$WORK/regress.log"
 rc=${PIPESTATUS[0]}
