@@ -30,6 +30,7 @@ pub mod scan;
 pub mod segment;
 pub mod source;
 pub mod stats;
+pub mod timeline;
 pub mod version;
 
 #[cfg(test)]

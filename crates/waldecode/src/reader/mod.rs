@@ -93,6 +93,19 @@ impl<S: WalSource> WalReader<S> {
         self.sysid
     }
 
+    /// Reads the long header of the first page of the segment holding
+    /// `lsn` and returns the system identifier and version it names. From
+    /// then on every segment read must carry the same ones. Callers that
+    /// may only read one cluster's WAL compare them with the server's.
+    pub fn identify(&mut self, lsn: Lsn) -> Result<(u64, PgVersion)> {
+        let first = Lsn::from_segment(lsn.segment(self.seg_size), self.seg_size);
+        self.load_page(first)?;
+        let version = self
+            .version
+            .ok_or_else(|| WalError::corrupt(first, format!("no WAL page header at {first}")))?;
+        Ok((self.sysid, version))
+    }
+
     /// Only records ending at or before `end` are returned.
     pub fn set_end(&mut self, end: Lsn) {
         self.end = end;
@@ -210,14 +223,22 @@ impl<S: WalSource> WalReader<S> {
         // As XLogReaderValidatePageHeader: the timeline is only checked
         // when reading moves forward, not when a page is read again.
         let min_tli = if page_lsn > self.latest_page { self.latest_tli } else { 0 };
-        let version =
-            hdr.validate(page_lsn, self.seg_size, self.sysid, min_tli).map_err(|p| match p {
+        let version = hdr.validate(page_lsn, self.seg_size, self.sysid, min_tli).map_err(|p| {
+            // A page that does not belong where it was read, from a
+            // file that is gone or renamed: a checkpoint recycled the
+            // segment while it was being read.
+            if self.src.replaced(segno) {
+                let segment = self.src.segment_file_name(segno);
+                return WalError::Removed { lsn: page_lsn, segment };
+            }
+            match p {
                 PageProblem::Stale(reason) => WalError::EndOfWal {
                     lsn: page_lsn,
                     reason: format!("{reason} (segment {})", self.src.segment_file_name(segno)),
                 },
                 PageProblem::Corrupt(reason) => WalError::corrupt(page_lsn, reason),
-            })?;
+            }
+        })?;
         if self.version.is_some_and(|v| v != version) {
             return Err(WalError::corrupt(
                 page_lsn,
@@ -246,6 +267,8 @@ impl<S: WalSource> WalReader<S> {
             SourceError::Missing { segment, .. } => {
                 WalError::MissingSegment { lsn: page_lsn, segment }
             }
+            SourceError::Removed { segment } => WalError::Removed { lsn: page_lsn, segment },
+            e @ SourceError::Short { .. } => WalError::corrupt(page_lsn, e.to_string()),
             SourceError::Io { segment, source } => WalError::Io { lsn: page_lsn, segment, source },
         })
     }
