@@ -12,7 +12,7 @@ use waldecode::mine::{Filters, MinedRow, Miner, Options};
 
 use crate::catalog::LiveCatalog;
 use crate::error::raise_wal;
-use crate::range::WalScan;
+use crate::range::{Cluster, WalScan};
 use crate::render::ServerRender;
 use crate::types::{PgLsn, PgName, Regclass, Xid};
 
@@ -82,7 +82,7 @@ fn xlogminer_contents(
         page_cache_bytes: crate::page_cache_bytes(),
         start_at_first_commit: start_lsn.is_none(),
     };
-    let scan = WalScan::open(start_lsn, end_lsn, wal_dir);
+    let scan = WalScan::open(start_lsn, end_lsn, wal_dir, Cluster::ThisOnly);
     let mut miner =
         Miner::new(scan.into_scan(), filters, LiveCatalog::new(), ServerRender::default(), options)
             .unwrap_or_else(|e| raise_wal(e));

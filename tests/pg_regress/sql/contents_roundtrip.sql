@@ -147,7 +147,7 @@ RESET wal_compression;
 SELECT pg_current_wal_flush_lsn() AS end_lsn \gset
 -- LZ4 and zstd images are in the range (pglz ones are in walinspect_compare's).
 SELECT count(*) FILTER (WHERE block_ref LIKE '%method: lz4%') > 0 AS lz4,
-       count(*) FILTER (WHERE block_ref LIKE '%method: zstd%') > 0 OR NOT :have_zstd AS zstd
+       count(*) FILTER (WHERE block_ref LIKE '%method: zstd%') > 0 OR NOT :'have_zstd'::boolean AS zstd
 FROM xlogminer_records(:'start_lsn', :'end_lsn');
 CREATE TABLE snap_weird_after AS SELECT * FROM "My Schema"."weird""name";
 CREATE TABLE snap_nokey_after AS SELECT * FROM nokey;

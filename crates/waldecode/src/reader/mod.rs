@@ -26,6 +26,8 @@ pub struct WalReader<S> {
     page_hdr: Option<PageHeader>,
     version: Option<PgVersion>,
     sysid: u64,
+    /// The segment whose first page (long header) was validated last.
+    identified_seg: Option<u64>,
     /// The page read last and its timeline (`latestPagePtr`,
     /// `latestPageTLI`): timelines may not go backwards as reading moves
     /// forward.
@@ -61,6 +63,7 @@ impl<S: WalSource> WalReader<S> {
             page_hdr: None,
             version: None,
             sysid: 0,
+            identified_seg: None,
             latest_page: Lsn::INVALID,
             latest_tli: 0,
             next: Lsn::INVALID,
@@ -88,22 +91,11 @@ impl<S: WalSource> WalReader<S> {
         self.version
     }
 
-    /// The system identifier seen in a long page header (0 before any).
+    /// The system identifier seen in a long page header (0 before any):
+    /// positioning reads the long header of the segment it lands in, and
+    /// every later segment's must name the same system.
     pub fn system_identifier(&self) -> u64 {
         self.sysid
-    }
-
-    /// Reads the long header of the first page of the segment holding
-    /// `lsn` and returns the system identifier and version it names. From
-    /// then on every segment read must carry the same ones. Callers that
-    /// may only read one cluster's WAL compare them with the server's.
-    pub fn identify(&mut self, lsn: Lsn) -> Result<(u64, PgVersion)> {
-        let first = Lsn::from_segment(lsn.segment(self.seg_size), self.seg_size);
-        self.load_page(first)?;
-        let version = self
-            .version
-            .ok_or_else(|| WalError::corrupt(first, format!("no WAL page header at {first}")))?;
-        Ok((self.sysid, version))
     }
 
     /// Only records ending at or before `end` are returned.
@@ -209,11 +201,24 @@ impl<S: WalSource> WalReader<S> {
         self.page_hdr.ok_or_else(|| WalError::corrupt(self.next, "no page loaded".to_string()))
     }
 
-    /// Reads and validates the page starting at `page_lsn`.
+    /// Reads and validates the page starting at `page_lsn`. Entering a
+    /// segment anywhere but at its start, its first page is read and
+    /// validated first, as `ReadPageInternal` does: its long header
+    /// identifies the database system, and every segment read must be of
+    /// the same one.
     fn load_page(&mut self, page_lsn: Lsn) -> Result<()> {
         if self.page_at == Some(page_lsn) {
             return Ok(());
         }
+        let segno = page_lsn.segment(self.seg_size);
+        let seg_start = Lsn::from_segment(segno, self.seg_size);
+        if self.identified_seg != Some(segno) && page_lsn != seg_start {
+            self.validate_page(seg_start)?;
+        }
+        self.validate_page(page_lsn)
+    }
+
+    fn validate_page(&mut self, page_lsn: Lsn) -> Result<()> {
         self.page_at = None;
         self.page_hdr = None;
         let segno = page_lsn.segment(self.seg_size);
@@ -248,6 +253,7 @@ impl<S: WalSource> WalReader<S> {
         self.version = Some(version);
         if let Some(l) = hdr.long {
             self.sysid = l.sysid;
+            self.identified_seg = Some(segno);
         }
         self.latest_page = page_lsn;
         self.latest_tli = hdr.timeline;
