@@ -24,12 +24,14 @@ as_postgres() {
 }
 
 # cluster_start DIR PORT [postgresql.conf lines...]: initdb DIR (if new) and start it.
+# INITDB_OPTS adds initdb options (e.g. --wal-segsize=64).
 cluster_start() {
   local dir=$1 port=$2
   shift 2
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     install -d -o postgres -g postgres -m 700 "$dir" "$dir/data"
-    as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 \
+    # shellcheck disable=SC2086
+    as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync ${INITDB_OPTS:-} >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log"; return 1; }
     {
       echo "port = $port"

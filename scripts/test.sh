@@ -3,7 +3,9 @@
 #   1. installs what is missing (scripts/setup-toolchain.sh),
 #   2. the decoder crate's unit tests (plain cargo test),
 #   3. the extension's #[pg_test]s (cargo pgrx test, server run as `postgres`),
-#   4. the tests/pg_regress/ suite (pg_regress against a throwaway cluster).
+#   4. the tests/pg_regress/ suite (pg_regress against a throwaway cluster),
+#   5. scripts/cluster-tests.sh (standby, promotion, 64 MB segments: clusters
+#      of their own).
 # Ends with one line "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +67,14 @@ if [ "$rc" != 0 ]; then
   [ -f "$WORK/regress/regression.diffs" ] && head -200 "$WORK/regress/regression.diffs"
   [ "$r_bad" = 0 ] && failed=$((failed + 1))
 fi
+
+echo "== cluster tests (scripts/cluster-tests.sh: standby, promotion, removed segment, 64 MB segments)"
+# Clusters of their own, on the next ports; the release build installed above.
+set +e
+timeout 900 bash scripts/cluster-tests.sh "$WORK/clusters" $((PORT + 1)) 2>&1 | tee "$WORK/clusters.log"
+set -e
+count "$WORK/clusters.log" '[0-9]+ passed' '[0-9]+ failed'
+grep -q '^cluster-tests: ' "$WORK/clusters.log" || failed=$((failed + 1))
 
 echo "tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]
