@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README's second Quick start command and CI run it:
 #   1. installs what is missing (scripts/setup-toolchain.sh),
-#   2. the decoder crate's unit tests (plain cargo test),
+#   2. the decoder crate's unit tests (plain cargo test) and a 60 s fuzzing
+#      run (crates/waldecode/examples/fuzz.rs),
 #   3. the extension's #[pg_test]s (cargo pgrx test, server run as `postgres`),
 #   4. the tests/pg_regress/ suite (pg_regress against a throwaway cluster),
 #   5. scripts/cluster-tests.sh (standby, promotion, 64 MB segments: clusters
@@ -37,6 +38,18 @@ echo "== decoder unit tests (cargo test -p waldecode)"
 if ! timeout 1200 cargo test -p waldecode 2>&1 | tee "$WORK/unit.log" | grep -E '^test result|FAILED|panicked'; then :; fi
 count "$WORK/unit.log" '[0-9]+ passed' '[0-9]+ failed'
 grep -q '^test result: ok' "$WORK/unit.log" && ! grep -q '^test result: FAILED' "$WORK/unit.log" || failed=$((failed + 1))
+
+echo "== decoder fuzzing (examples/fuzz.rs, 60 s)"
+# A different seed each day explores more over time; the seed is printed,
+# and a run is the same for the same seed. Failing inputs are kept in
+# crates/waldecode/fixtures/fuzz/crashes/ (tests/fuzz.rs replays them).
+FUZZ_SEED=${XLOGMINER_FUZZ_SEED:-$(date +%Y%j)}
+if timeout 240 cargo run --profile fuzz -q -p waldecode --example fuzz -- --seconds "${XLOGMINER_FUZZ_SECONDS:-60}" \
+    --seed "$FUZZ_SEED" --save 2>&1 | tee "$WORK/fuzz.log"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
 
 echo "== extension #[pg_test]s (cargo pgrx test)"
 install -d -o postgres -g postgres "$WORK/pgtest"

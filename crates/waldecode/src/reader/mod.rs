@@ -82,6 +82,11 @@ impl<S: WalSource> WalReader<S> {
         &self.src
     }
 
+    /// The source back, when reading is done (the fuzzer reuses it).
+    pub fn into_source(self) -> S {
+        self.src
+    }
+
     pub fn segment_size(&self) -> u32 {
         self.seg_size
     }
