@@ -105,6 +105,10 @@ check "standby: 500 inserts, 101 updates, 72 deletes mined" "INSERT 500|UPDATE 1
   "$(q "$STANDBY" "$P2" "SELECT string_agg(op || ' ' || n, '|' ORDER BY array_position(ARRAY['INSERT', 'UPDATE', 'DELETE'], op)) FROM (SELECT op, count(*) n FROM xlogminer_contents('$S0') WHERE relation = 't' GROUP BY op) s")"
 # Replay paused: WAL received but not replayed is not read.
 q "$STANDBY" "$P2" "SELECT pg_wal_replay_pause()" >/dev/null
+for _ in $(seq 1 100); do
+  [ "$(q "$STANDBY" "$P2" "SELECT pg_get_wal_replay_pause_state()")" = paused ] && break
+  sleep 0.1
+done
 q "$PRIMARY" "$P1" "INSERT INTO t SELECT g, 'not replayed' FROM generate_series(1000, 1100) g" >/dev/null
 RECV=$(q "$PRIMARY" "$P1" "SELECT pg_current_wal_flush_lsn()")
 for _ in $(seq 1 100); do
