@@ -2,9 +2,15 @@
 # Everything a throwaway cluster needs: it runs as the unprivileged
 # `postgres` OS user (the server refuses root) in a directory we create.
 
+# PG_BIN / PG_CONFIG select the PostgreSQL to build against and run (the
+# system's by default, or a relocatable tree); either one implies the other.
 PG_MAJOR=${PG_MAJOR:-15}
+if [ -z "${PG_BIN:-}" ] && [ -n "${PG_CONFIG:-}" ]; then
+  PG_BIN=$("$PG_CONFIG" --bindir)
+fi
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
 PG_CONFIG=${PG_CONFIG:-$PG_BIN/pg_config}
+export PG_BIN PG_CONFIG
 # Cargo's build cache lives outside the clone so CI runs reuse it.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/xlogminer-target}
 export PGRX_HOME=${PGRX_HOME:-$HOME/.pgrx}
@@ -18,12 +24,14 @@ as_postgres() {
 }
 
 # cluster_start DIR PORT [postgresql.conf lines...]: initdb DIR (if new) and start it.
+# INITDB_OPTS adds initdb options (e.g. --wal-segsize=64).
 cluster_start() {
   local dir=$1 port=$2
   shift 2
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     install -d -o postgres -g postgres -m 700 "$dir" "$dir/data"
-    as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+    # shellcheck disable=SC2086
+    as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 ${INITDB_OPTS:-} >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log"; return 1; }
     {
       echo "port = $port"
@@ -41,6 +49,19 @@ cluster_start() {
 cluster_stop() {
   local dir=$1
   [ -f "$dir/data/postmaster.pid" ] && as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null || true
+}
+
+# cargo pgrx test takes its pg_config from $PGRX_HOME/config.toml, not from
+# PG_CONFIG: refuse to go on when the two differ, or the #[pg_test] step
+# would install into another server's directories.
+check_pgrx_config() {
+  local configured
+  configured=$(sed -n "s/^pg$PG_MAJOR = \"\(.*\)\"$/\1/p" "$PGRX_HOME/config.toml" 2>/dev/null)
+  if [ "$(realpath -m "$configured")" != "$(realpath -m "$PG_CONFIG")" ]; then
+    echo "error: $PGRX_HOME/config.toml has pg$PG_MAJOR = \"$configured\", but PG_CONFIG is $PG_CONFIG" >&2
+    echo "hint: set PGRX_HOME to a directory of its own and run: cargo pgrx init --pg$PG_MAJOR $PG_CONFIG" >&2
+    return 1
+  fi
 }
 
 # Builds and installs the extension into the server's directories.

@@ -6,6 +6,9 @@
 set -euo pipefail
 
 PG_MAJOR=${PG_MAJOR:-15}
+if [ -z "${PG_CONFIG:-}" ] && [ -n "${PG_BIN:-}" ]; then
+  PG_CONFIG=$PG_BIN/pg_config
+fi
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
 
 need_pkgs=()

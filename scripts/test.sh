@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README's second Quick start command and CI run it:
 #   1. installs what is missing (scripts/setup-toolchain.sh),
-#   2. the decoder crate's unit tests (plain cargo test),
+#   2. the decoder crate's unit tests (plain cargo test) and a 60 s fuzzing
+#      run (crates/waldecode/examples/fuzz.rs),
 #   3. the extension's #[pg_test]s (cargo pgrx test, server run as `postgres`),
 #   4. the tests/pg_regress/ suite (pg_regress against a throwaway cluster),
-#   5. the audit across a server crash (scripts/audit-crash-test.sh).
+#   5. scripts/cluster-tests.sh (standby, promotion, 64 MB segments: clusters
+#      of their own),
+#   6. the audit across a server crash (scripts/audit-crash-test.sh).
 # Ends with one line "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +15,12 @@ ROOT=$PWD
 bash scripts/setup-toolchain.sh
 source scripts/lib.sh
 
-WORK=$(mktemp -d /var/tmp/xlogminer-test.XXXXXX)
+check_pgrx_config
+# XLOGMINER_TEST_DIR / XLOGMINER_TEST_PORT: where and on which ports the
+# throwaway clusters live (two suites on one machine must not share them).
+# The regression cluster takes the port, scripts/cluster-tests.sh the next few.
+WORK=$(mktemp -d "${XLOGMINER_TEST_DIR:-/var/tmp/xlogminer-test}.XXXXXX")
+PORT=${XLOGMINER_TEST_PORT:-54329}
 chmod 755 "$WORK"
 cleanup() { cluster_stop "$WORK/cluster"; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -32,6 +40,18 @@ if ! timeout 1200 cargo test -p waldecode 2>&1 | tee "$WORK/unit.log" | grep -E 
 count "$WORK/unit.log" '[0-9]+ passed' '[0-9]+ failed'
 grep -q '^test result: ok' "$WORK/unit.log" && ! grep -q '^test result: FAILED' "$WORK/unit.log" || failed=$((failed + 1))
 
+echo "== decoder fuzzing (examples/fuzz.rs, 60 s)"
+# A different seed each day explores more over time; the seed is printed,
+# and a run is the same for the same seed. Failing inputs are kept in
+# crates/waldecode/fixtures/fuzz/crashes/ (tests/fuzz.rs replays them).
+FUZZ_SEED=${XLOGMINER_FUZZ_SEED:-$(date +%Y%j)}
+if timeout 240 cargo run --profile fuzz -q -p waldecode --example fuzz -- --seconds "${XLOGMINER_FUZZ_SECONDS:-60}" \
+    --seed "$FUZZ_SEED" --save 2>&1 | tee "$WORK/fuzz.log"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
+
 echo "== extension #[pg_test]s (cargo pgrx test)"
 install -d -o postgres -g postgres "$WORK/pgtest"
 if ! timeout 1800 cargo pgrx test "pg$PG_MAJOR" --runas postgres --pgdata "$WORK/pgtest/data" 2>&1 \
@@ -49,11 +69,11 @@ CRON=()
 if [ -f "$("$PG_CONFIG" --pkglibdir)/pg_cron.so" ]; then
   CRON=("shared_preload_libraries = 'pg_cron'" "cron.database_name = 'xlogminer_regress'" "cron.use_background_workers = on")
 fi
-cluster_start "$WORK/cluster" 54329 "wal_compression = pglz" "wal_keep_size = 4GB" "max_wal_size = 4GB" "${CRON[@]}"
+cluster_start "$WORK/cluster" "$PORT" "wal_compression = pglz" "wal_keep_size = 4GB" "max_wal_size = 4GB" "${CRON[@]}"
 PG_REGRESS=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress
 tests=$(sed -n 's/^test: //p' tests/pg_regress/schedule | tr '\n' ' ')
 set +e
-timeout 1800 "$PG_REGRESS" --host="$WORK/cluster" --port=54329 --user=postgres \
+timeout 1800 "$PG_REGRESS" --host="$WORK/cluster" --port="$PORT" --user=postgres \
   --inputdir=tests/pg_regress --outputdir="$WORK/regress" --bindir="$PG_BIN" \
   --dbname=xlogminer_regress $tests 2>&1 | tee "$WORK/regress.log"
 rc=${PIPESTATUS[0]}
@@ -67,8 +87,16 @@ if [ "$rc" != 0 ]; then
   [ "$r_bad" = 0 ] && failed=$((failed + 1))
 fi
 
+echo "== cluster tests (scripts/cluster-tests.sh: standby, promotion, removed segment, 64 MB segments)"
+# Clusters of their own, on the next ports; the release build installed above.
+set +e
+timeout 900 bash scripts/cluster-tests.sh "$WORK/clusters" $((PORT + 1)) 2>&1 | tee "$WORK/clusters.log"
+set -e
+count "$WORK/clusters.log" '[0-9]+ passed' '[0-9]+ failed'
+grep -q '^cluster-tests: ' "$WORK/clusters.log" || failed=$((failed + 1))
+
 echo "== audit across a server crash (scripts/audit-crash-test.sh)"
-if timeout 600 bash scripts/audit-crash-test.sh 2>&1 | tee "$WORK/audit-crash.log"; then :; fi
+if XLOGMINER_AUDIT_PORT=$((PORT + 5)) timeout 600 bash scripts/audit-crash-test.sh 2>&1 | tee "$WORK/audit-crash.log"; then :; fi
 count "$WORK/audit-crash.log" '[0-9]+ passed' '[0-9]+ failed'
 grep -q '^audit crash test: .* 0 failed' "$WORK/audit-crash.log" || failed=$((failed + 1))
 

@@ -24,6 +24,13 @@ pub fn raise(
     unreachable!("ereport(ERROR) returned")
 }
 
+/// Sends a NOTICE with a detail; returns.
+pub fn notice(message: String, detail: String) {
+    ErrorReport::new(PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, message, "xlogminer")
+        .set_detail(detail)
+        .report(PgLogLevel::NOTICE);
+}
+
 /// Raises the ERROR for a decoder error met while reading `what`.
 pub fn raise_wal(e: WalError) -> ! {
     match e {
@@ -33,6 +40,15 @@ pub fn raise_wal(e: WalError) -> ! {
             Some(format!("It is needed to read WAL at {lsn}; later segments are present.")),
             Some(
                 "Restore the segment from the archive, or pass wal_dir naming a directory that holds it."
+                    .into(),
+            ),
+        ),
+        WalError::Removed { lsn, segment } => raise(
+            PgSqlErrorCode::ERRCODE_UNDEFINED_FILE,
+            format!("WAL segment {segment} was removed while it was being read"),
+            Some(format!("It was needed to read WAL at {lsn}; a checkpoint removed or recycled it.")),
+            Some(
+                "Mine a later range, or keep WAL longer (wal_keep_size, a replication slot), or pass wal_dir naming a copy or the archive."
                     .into(),
             ),
         ),

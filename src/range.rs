@@ -3,7 +3,9 @@
 //! directory the caller names (ending where its valid WAL ends, unless an
 //! end is named). Every impossible request is an ERROR with a hint; the
 //! resolved range is a [`Scan`] of the decoder crate, read here with query
-//! cancel checked before every record.
+//! cancel checked before every record. WAL of another database system
+//! (system identifier, major version) is refused where rows would be
+//! decoded with this server's catalog, and reported elsewhere.
 
 use std::ffi::CStr;
 use std::path::{Path, PathBuf};
@@ -12,14 +14,26 @@ use pgrx::pg_sys;
 use pgrx::PgSqlErrorCode;
 use waldecode::scan::{EndPolicy, Scan};
 use waldecode::source::{DirSource, WalSource};
-use waldecode::{Lsn, Record, WalError, WalReader};
+use waldecode::{Lsn, PgVersion, Record, WalError, WalReader};
 
-use crate::error::{raise, raise_wal};
+use crate::error::{notice, raise, raise_wal};
 use crate::types::PgLsn;
 
 /// A scan over the range a function was asked for.
 pub struct WalScan {
     scan: Scan<DirSource>,
+}
+
+/// Whose WAL a function may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cluster {
+    /// Only this cluster's: rows are decoded with this server's catalog,
+    /// where another cluster's relfilenodes and OIDs would name other
+    /// tables (`xlogminer_contents`).
+    ThisOnly,
+    /// Any cluster's: records and statistics need no catalog; WAL of
+    /// another system is read with a NOTICE naming it.
+    Any,
 }
 
 /// The server's end of WAL: flush LSN, or replay LSN on a standby; and the
@@ -111,10 +125,75 @@ fn start_removed(reader: &mut WalReader<DirSource>, start: Lsn, oldest: Lsn) -> 
     )
 }
 
+/// The server's system identifier and WAL version.
+fn server_identity() -> (u64, Option<PgVersion>) {
+    // SAFETY: reads the control file's copy in shared memory, set at startup.
+    let sysid = unsafe { pg_sys::GetSystemIdentifier() };
+    (sysid, PgVersion::from_page_magic(pg_sys::XLOG_PAGE_MAGIC as u16))
+}
+
+fn version_name(v: Option<PgVersion>) -> String {
+    match v {
+        Some(v) => format!("PostgreSQL {} (page magic {:04X})", v.major(), v.page_magic()),
+        None => "an unknown version".into(),
+    }
+}
+
+/// Compares the system identifier and version of the WAL `reader` has
+/// positioned in (the long header of that segment; every later segment's
+/// must match it) with the server's.
+fn check_cluster(reader: &WalReader<DirSource>, cluster: Cluster, wal_dir: Option<&str>) {
+    let (ours, our_version) = server_identity();
+    let (theirs, their_version) = (reader.system_identifier(), reader.version());
+    if theirs == 0 || their_version.is_none() {
+        return; // nothing read: an empty range decodes nothing
+    }
+    let where_ = wal_dir.map_or_else(|| "pg_wal".to_string(), |d| format!("\"{d}\""));
+    let hint = "xlogminer_contents decodes rows with this server's catalog, so it reads only this cluster's WAL; xlogminer_records and xlogminer_stats read any cluster's.";
+    if theirs != ours {
+        match cluster {
+            Cluster::ThisOnly => raise(
+                PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                format!(
+                    "WAL is from another database system: system identifier {theirs}, this server's is {ours}"
+                ),
+                Some(format!(
+                    "The WAL in {where_} was written by {}.",
+                    version_name(their_version)
+                )),
+                Some(hint.into()),
+            ),
+            Cluster::Any => notice(
+                format!("reading WAL of another database system, system identifier {theirs}"),
+                format!("This server's system identifier is {ours}."),
+            ),
+        }
+    }
+    if their_version != our_version {
+        let (t, o) = (version_name(their_version), version_name(our_version));
+        match cluster {
+            Cluster::ThisOnly => raise(
+                PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                format!("WAL is from {t}, this server is {o}"),
+                Some(format!("The WAL in {where_} has another major version's format.")),
+                Some(hint.into()),
+            ),
+            Cluster::Any => notice(format!("reading WAL of {t}"), format!("This server is {o}.")),
+        }
+    }
+}
+
 impl WalScan {
     /// Resolves `start`/`end`/`wal_dir` into a positioned scan, raising an
-    /// ERROR with a hint for every impossible request.
-    pub fn open(start: Option<PgLsn>, end: Option<PgLsn>, wal_dir: Option<&str>) -> WalScan {
+    /// ERROR with a hint for every impossible request, and for WAL of
+    /// another cluster where only this one's may be read. Privileges are
+    /// the caller's to check: they depend on the function.
+    pub fn open(
+        start: Option<PgLsn>,
+        end: Option<PgLsn>,
+        wal_dir: Option<&str>,
+        cluster: Cluster,
+    ) -> WalScan {
         let (start, end) = (start.map(Lsn::from), end.map(Lsn::from));
         let (source, policy, end) = match wal_dir {
             None => server_source(start, end),
@@ -135,6 +214,7 @@ impl WalScan {
             start_removed(&mut reader, start, oldest);
         }
         let mut scan = Scan::new(reader, start, end, policy).unwrap_or_else(|e| raise_wal(e));
+        check_cluster(scan.reader(), cluster, wal_dir);
         scan.set_hooks(check_interrupts, warn_ended_early);
         WalScan { scan }
     }

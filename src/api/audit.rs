@@ -30,7 +30,7 @@ use waldecode::Lsn;
 use super::contents::{current_database, sql_row};
 use crate::catalog::LiveCatalog;
 use crate::error::{raise, raise_wal};
-use crate::range::{server_end, server_oldest_lsn, WalScan};
+use crate::range::{server_end, server_oldest_lsn, Cluster, WalScan};
 use crate::render::ServerRender;
 use crate::types::{PgLsn, PgName, Regclass, ServerText};
 
@@ -250,7 +250,7 @@ fn capture() -> i64 {
             wal_end: to,
             ..Options::default()
         };
-        let scan = WalScan::open(Some(PgLsn(resume.0)), Some(PgLsn(to.0)), None);
+        let scan = WalScan::open(Some(PgLsn(resume.0)), Some(PgLsn(to.0)), None, Cluster::ThisOnly);
         let mut miner = Miner::new(
             scan.into_scan(),
             filters,

@@ -14,7 +14,7 @@ use waldecode::Lsn;
 use crate::catalog::LiveCatalog;
 use crate::error::raise_wal;
 use crate::privileges::{contents_access, Access, Visible};
-use crate::range::WalScan;
+use crate::range::{Cluster, WalScan};
 use crate::render::ServerRender;
 use crate::types::{PgLsn, PgName, Regclass, ServerText, Xid};
 
@@ -93,7 +93,7 @@ fn xlogminer_contents(
         Access::All => ServerRender::default(),
         Access::Granted(_) => ServerRender::masking(contents_access(false)),
     };
-    let scan = WalScan::open(start_lsn, end_lsn, wal_dir);
+    let scan = WalScan::open(start_lsn, end_lsn, wal_dir, Cluster::ThisOnly);
     let mut miner = Miner::new(scan.into_scan(), filters, LiveCatalog::new(), render, options)
         .unwrap_or_else(|e| raise_wal(e));
     let database = PgName(current_database());

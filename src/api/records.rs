@@ -4,17 +4,18 @@
 use pgrx::prelude::*;
 use waldecode::describe;
 
-use crate::range::WalScan;
+use crate::range::{Cluster, WalScan};
 use crate::types::{PgLsn, Xid};
 
 /// Records whose end lies in (`start_lsn`, `end_lsn`]: from the first valid
 /// record at or after `start_lsn` (default: the oldest available) to the
 /// last one ending at or before `end_lsn` (default: the server's flush LSN,
-/// or the end of `wal_dir`'s valid WAL).
+/// or the end of `wal_dir`'s valid WAL). VOLATILE, like pg_walinspect's
+/// functions: the same call returns more rows as WAL is flushed.
 // pgrx reads the column names from the signature, so the row type is
 // spelled out here rather than named.
 #[allow(clippy::type_complexity)]
-#[pg_extern(stable, parallel_safe, name = "xlogminer_records")]
+#[pg_extern(volatile, parallel_safe, name = "xlogminer_records")]
 fn xlogminer_records(
     start_lsn: default!(Option<PgLsn>, "NULL"),
     end_lsn: default!(Option<PgLsn>, "NULL"),
@@ -36,7 +37,7 @@ fn xlogminer_records(
     ),
 > {
     crate::privileges::check_read_wal();
-    let mut scan = WalScan::open(start_lsn, end_lsn, wal_dir);
+    let mut scan = WalScan::open(start_lsn, end_lsn, wal_dir, Cluster::Any);
     TableIterator::new(std::iter::from_fn(move || {
         let rec = scan.next()?;
         let mut description = String::with_capacity(128);

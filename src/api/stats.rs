@@ -5,10 +5,11 @@
 use pgrx::prelude::*;
 use waldecode::stats::WalStats;
 
-use crate::range::WalScan;
+use crate::range::{Cluster, WalScan};
 use crate::types::PgLsn;
 
-/// Statistics over the records of a range chosen as for `xlogminer_records`.
+/// Statistics over the records of a range chosen as for `xlogminer_records`
+/// (VOLATILE as that one).
 // The first column is named like pg_get_wal_stats's, which is no Rust
 // identifier: the SQL is spelled out.
 // pgrx reads the column names from the signature, so the row type is
@@ -23,7 +24,7 @@ CREATE FUNCTION xlogminer_stats(
 RETURNS TABLE ("resource_manager/record_type" text, count int8, count_percentage float8,
                record_size int8, record_size_percentage float8, fpi_size int8,
                fpi_size_percentage float8, combined_size int8, combined_size_percentage float8)
-STABLE PARALLEL SAFE CALLED ON NULL INPUT
+VOLATILE PARALLEL SAFE CALLED ON NULL INPUT
 LANGUAGE c AS 'MODULE_PATHNAME', 'xlogminer_stats_wrapper';
 "#
 )]
@@ -47,7 +48,7 @@ fn xlogminer_stats(
     ),
 > {
     crate::privileges::check_read_wal();
-    let mut scan = WalScan::open(start_lsn, end_lsn, wal_dir);
+    let mut scan = WalScan::open(start_lsn, end_lsn, wal_dir, Cluster::Any);
     let mut stats = WalStats::default();
     while let Some(rec) = scan.next() {
         stats.add(&rec);

@@ -20,6 +20,10 @@ pub enum WalError {
     /// A segment needed to read `lsn` is not there although later ones are.
     #[error("WAL segment {segment} is missing (needed to read {lsn})")]
     MissingSegment { lsn: Lsn, segment: String },
+    /// A segment was removed or recycled (by a checkpoint) while the WAL was
+    /// being read.
+    #[error("WAL segment {segment} was removed while it was being read (at {lsn})")]
+    Removed { lsn: Lsn, segment: String },
     /// The operating system failed to read a segment file.
     #[error("could not read WAL segment {segment} at {lsn}: {source}")]
     Io {
@@ -40,6 +44,7 @@ impl WalError {
             WalError::EndOfWal { lsn, .. }
             | WalError::Corrupt { lsn, .. }
             | WalError::MissingSegment { lsn, .. }
+            | WalError::Removed { lsn, .. }
             | WalError::Io { lsn, .. }
             | WalError::Image { lsn, .. } => *lsn,
         }

@@ -31,6 +31,7 @@ pub mod segment;
 pub mod source;
 pub mod stats;
 pub mod syscat;
+pub mod timeline;
 pub mod version;
 
 #[cfg(test)]

@@ -88,9 +88,14 @@ pub fn record(rmid: u8, info: u8, xid: u32, blocks: &[TBlock], main: &[u8]) -> V
 }
 
 /// Lays records out in segments.
+#[derive(Clone)]
 pub struct WalWriter {
     pub seg_size: u32,
     pub magic: u16,
+    /// Timeline written into new page headers.
+    pub tli: u32,
+    /// System identifier written into long page headers.
+    pub sysid: u64,
     pub segments: BTreeMap<u64, Vec<u8>>,
     pub pos: u64,
     pub prev: u64,
@@ -102,6 +107,8 @@ impl WalWriter {
         WalWriter {
             seg_size,
             magic: 0xD110,
+            tli: 1,
+            sysid: SYSID,
             segments: BTreeMap::new(),
             pos: segno * u64::from(seg_size),
             prev: 0,
@@ -121,17 +128,17 @@ impl WalWriter {
         if long {
             info |= XLP_LONG_HEADER;
         }
-        let (magic, seg_size) = (self.magic, self.seg_size);
+        let (magic, seg_size, tli, sysid) = (self.magic, self.seg_size, self.tli, self.sysid);
         let off = (at % u64::from(seg_size)) as usize;
         let s = self.seg(at);
         let p = &mut s[off..off + 40];
         p[0..2].copy_from_slice(&magic.to_le_bytes());
         p[2..4].copy_from_slice(&info.to_le_bytes());
-        p[4..8].copy_from_slice(&1u32.to_le_bytes());
+        p[4..8].copy_from_slice(&tli.to_le_bytes());
         p[8..16].copy_from_slice(&at.to_le_bytes());
         p[16..20].copy_from_slice(&rem_len.to_le_bytes());
         if long {
-            p[24..32].copy_from_slice(&SYSID.to_le_bytes());
+            p[24..32].copy_from_slice(&sysid.to_le_bytes());
             p[32..36].copy_from_slice(&seg_size.to_le_bytes());
             p[36..40].copy_from_slice(&(XLOG_BLCKSZ as u32).to_le_bytes());
         }
@@ -175,15 +182,49 @@ impl WalWriter {
         lsn
     }
 
-    /// Pads with zeros to the next page, the way a server's unused space looks.
+    /// The segments written so far, as a source.
     pub fn source(&self) -> MemSource {
         MemSource { seg_size: self.seg_size, segments: self.segments.clone() }
+    }
+
+    /// Writes segments `segnos` (all when empty) into `dir` as files of
+    /// timeline `tli`, with `suffix` (e.g. `.partial`) after the name.
+    pub fn write_files(&self, dir: &std::path::Path, tli: u32, segnos: &[u64], suffix: &str) {
+        for (segno, bytes) in &self.segments {
+            if segnos.is_empty() || segnos.contains(segno) {
+                let name = crate::segment::SegmentName { timeline: tli, segno: *segno }
+                    .file_name(self.seg_size);
+                std::fs::write(dir.join(format!("{name}{suffix}")), bytes).unwrap();
+            }
+        }
     }
 
     /// Overwrites bytes at an LSN (to damage WAL in tests).
     pub fn poke(&mut self, lsn: u64, bytes: &[u8]) {
         let off = (lsn % u64::from(self.seg_size)) as usize;
         self.seg(lsn)[off..off + bytes.len()].copy_from_slice(bytes);
+    }
+}
+
+/// A directory for a test's files, removed when dropped.
+pub struct TestDir(pub std::path::PathBuf);
+
+impl TestDir {
+    pub fn new(name: &str) -> TestDir {
+        let p = std::env::temp_dir().join(format!("waldecode-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TestDir(p)
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -53,3 +53,10 @@ SELECT count(*) AS differing_stats FROM (
   UNION ALL
   (SELECT * FROM pg_get_wal_stats(:'start_lsn', :'end_lsn', true) EXCEPT SELECT * FROM xlogminer_stats(:'start_lsn', :'end_lsn', true))
 ) d;
+
+-- VOLATILE, as pg_walinspect's functions are: the same call returns more
+-- rows once more WAL is flushed, which STABLE would deny.
+SELECT proname, provolatile, proparallel FROM pg_proc
+WHERE proname IN ('xlogminer_records', 'xlogminer_stats', 'xlogminer_contents',
+                  'pg_get_wal_records_info', 'pg_get_wal_stats')
+ORDER BY proname;

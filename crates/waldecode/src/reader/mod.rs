@@ -26,6 +26,8 @@ pub struct WalReader<S> {
     page_hdr: Option<PageHeader>,
     version: Option<PgVersion>,
     sysid: u64,
+    /// The segment whose first page (long header) was validated last.
+    identified_seg: Option<u64>,
     /// The page read last and its timeline (`latestPagePtr`,
     /// `latestPageTLI`): timelines may not go backwards as reading moves
     /// forward.
@@ -61,6 +63,7 @@ impl<S: WalSource> WalReader<S> {
             page_hdr: None,
             version: None,
             sysid: 0,
+            identified_seg: None,
             latest_page: Lsn::INVALID,
             latest_tli: 0,
             next: Lsn::INVALID,
@@ -79,6 +82,11 @@ impl<S: WalSource> WalReader<S> {
         &self.src
     }
 
+    /// The source back, when reading is done (the fuzzer reuses it).
+    pub fn into_source(self) -> S {
+        self.src
+    }
+
     pub fn segment_size(&self) -> u32 {
         self.seg_size
     }
@@ -88,7 +96,9 @@ impl<S: WalSource> WalReader<S> {
         self.version
     }
 
-    /// The system identifier seen in a long page header (0 before any).
+    /// The system identifier seen in a long page header (0 before any):
+    /// positioning reads the long header of the segment it lands in, and
+    /// every later segment's must name the same system.
     pub fn system_identifier(&self) -> u64 {
         self.sysid
     }
@@ -196,11 +206,24 @@ impl<S: WalSource> WalReader<S> {
         self.page_hdr.ok_or_else(|| WalError::corrupt(self.next, "no page loaded".to_string()))
     }
 
-    /// Reads and validates the page starting at `page_lsn`.
+    /// Reads and validates the page starting at `page_lsn`. Entering a
+    /// segment anywhere but at its start, its first page is read and
+    /// validated first, as `ReadPageInternal` does: its long header
+    /// identifies the database system, and every segment read must be of
+    /// the same one.
     fn load_page(&mut self, page_lsn: Lsn) -> Result<()> {
         if self.page_at == Some(page_lsn) {
             return Ok(());
         }
+        let segno = page_lsn.segment(self.seg_size);
+        let seg_start = Lsn::from_segment(segno, self.seg_size);
+        if self.identified_seg != Some(segno) && page_lsn != seg_start {
+            self.validate_page(seg_start)?;
+        }
+        self.validate_page(page_lsn)
+    }
+
+    fn validate_page(&mut self, page_lsn: Lsn) -> Result<()> {
         self.page_at = None;
         self.page_hdr = None;
         let segno = page_lsn.segment(self.seg_size);
@@ -210,14 +233,22 @@ impl<S: WalSource> WalReader<S> {
         // As XLogReaderValidatePageHeader: the timeline is only checked
         // when reading moves forward, not when a page is read again.
         let min_tli = if page_lsn > self.latest_page { self.latest_tli } else { 0 };
-        let version =
-            hdr.validate(page_lsn, self.seg_size, self.sysid, min_tli).map_err(|p| match p {
+        let version = hdr.validate(page_lsn, self.seg_size, self.sysid, min_tli).map_err(|p| {
+            // A page that does not belong where it was read, from a
+            // file that is gone or renamed: a checkpoint recycled the
+            // segment while it was being read.
+            if self.src.replaced(segno) {
+                let segment = self.src.segment_file_name(segno);
+                return WalError::Removed { lsn: page_lsn, segment };
+            }
+            match p {
                 PageProblem::Stale(reason) => WalError::EndOfWal {
                     lsn: page_lsn,
                     reason: format!("{reason} (segment {})", self.src.segment_file_name(segno)),
                 },
                 PageProblem::Corrupt(reason) => WalError::corrupt(page_lsn, reason),
-            })?;
+            }
+        })?;
         if self.version.is_some_and(|v| v != version) {
             return Err(WalError::corrupt(
                 page_lsn,
@@ -227,6 +258,7 @@ impl<S: WalSource> WalReader<S> {
         self.version = Some(version);
         if let Some(l) = hdr.long {
             self.sysid = l.sysid;
+            self.identified_seg = Some(segno);
         }
         self.latest_page = page_lsn;
         self.latest_tli = hdr.timeline;
@@ -246,6 +278,8 @@ impl<S: WalSource> WalReader<S> {
             SourceError::Missing { segment, .. } => {
                 WalError::MissingSegment { lsn: page_lsn, segment }
             }
+            SourceError::Removed { segment } => WalError::Removed { lsn: page_lsn, segment },
+            e @ SourceError::Short { .. } => WalError::corrupt(page_lsn, e.to_string()),
             SourceError::Io { segment, source } => WalError::Io { lsn: page_lsn, segment, source },
         })
     }

@@ -1,0 +1,48 @@
+-- Query cancel and statement_timeout stop any scan within a second: the
+-- scan checks for interrupts before every record, in each pass.
+-- Enough WAL that every function below runs well past the timeout: a
+-- million rows inserted, then updated (about 230 MB of WAL; the fastest
+-- function, xlogminer_stats, reads it in half a second).
+CREATE TABLE cxl (id int, v text);
+SELECT pg_current_wal_insert_lsn() AS c0 \gset
+INSERT INTO cxl SELECT g, repeat('x', 40) FROM generate_series(1, 1000000) g;
+UPDATE cxl SET v = 'y';
+SELECT pg_current_wal_flush_lsn() AS c1 \gset
+
+-- The time from the start of a statement to its error, compared with the
+-- timeout: at least the timeout (it did fire) and at most a second more.
+CREATE FUNCTION elapsed_since(t timestamptz) RETURNS interval LANGUAGE sql AS $$ SELECT clock_timestamp() - t $$;
+
+SET statement_timeout = '100ms';
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) FROM xlogminer_records(:'c0', :'c1');
+SELECT elapsed_since(:'t0') BETWEEN interval '100 ms' AND interval '1100 ms' AS records_stopped_in_time;
+SELECT clock_timestamp() AS t0 \gset
+SELECT (r).start_lsn FROM (SELECT xlogminer_records(:'c0', :'c1') AS r) s OFFSET 100000000;
+SELECT elapsed_since(:'t0') BETWEEN interval '100 ms' AND interval '1100 ms' AS streaming_stopped_in_time;
+SELECT clock_timestamp() AS t0 \gset
+SELECT * FROM xlogminer_stats(:'c0', :'c1', true);
+SELECT elapsed_since(:'t0') BETWEEN interval '100 ms' AND interval '1100 ms' AS stats_stopped_in_time;
+-- xlogminer_contents (its first pass, here).
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) FROM xlogminer_contents(:'c0', :'c1');
+SELECT elapsed_since(:'t0') BETWEEN interval '100 ms' AND interval '1100 ms' AS contents_stopped_in_time;
+RESET statement_timeout;
+
+-- A cancel from another session (pg_cancel_backend) stops the scan too.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
+SELECT dblink_connect('cxl', format('host=%s port=%s dbname=%s user=postgres',
+  current_setting('unix_socket_directories'), current_setting('port'), current_database())) AS connected;
+SELECT pid AS other FROM dblink('cxl', 'SELECT pg_backend_pid()') AS t(pid int) \gset
+SELECT dblink_send_query('cxl', format('SELECT count(*) FROM xlogminer_contents(%L, %L)', :'c0', :'c1')) AS sent;
+SELECT pg_sleep(0.3);
+SELECT clock_timestamp() AS t0 \gset
+SELECT pg_cancel_backend(:other) AS cancelled;
+SELECT * FROM dblink_get_result('cxl') AS t(n bigint);
+SELECT elapsed_since(:'t0') < interval '1 s' AS cancelled_in_time;
+SELECT dblink_disconnect('cxl') AS disconnected;
+
+DROP FUNCTION elapsed_since(timestamptz);
+DROP TABLE cxl;
