@@ -13,7 +13,8 @@ source scripts/lib.sh
 PORT=${XLOGMINER_AUDIT_PORT:-54361}
 DIR=$(mktemp -d /var/tmp/xlogminer-audit.XXXXXX)
 chmod 755 "$DIR"
-trap 'cluster_stop "$DIR"; rm -rf "$DIR"' EXIT
+# The background sessions are found by the directory in their command line.
+trap 'pkill -f "$DIR/" || true; cluster_stop "$DIR"; rm -rf "$DIR"' EXIT
 cluster_start "$DIR" "$PORT" "wal_keep_size = 1GB" "max_wal_size = 1GB"
 
 passed=0
@@ -30,7 +31,8 @@ sql() { as_postgres "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$DIR" -p "$P
 # A session left running in the background, fed from a fifo.
 session() { # session NAME: starts psql reading $DIR/NAME.in
   as_postgres mkfifo "$DIR/$1.in"
-  as_postgres bash -c "exec 3<>'$DIR/$1.in'; exec '$PG_BIN/psql' -X -q -At -h '$DIR' -p $PORT -U postgres -d postgres <&3 >'$DIR/$1.out' 2>&1" &
+  as_postgres bash -c "exec 3<>'$DIR/$1.in'; exec '$PG_BIN/psql' -X -q -At -h '$DIR' -p $PORT -U postgres -d postgres <&3 >'$DIR/$1.out' 2>&1" \
+    >/dev/null 2>&1 &
 }
 say() { echo "$2" >"$DIR/$1.in"; }
 
@@ -65,8 +67,9 @@ for _ in $(seq 1 50); do
 done
 check "capture blocked on the bookmark" 1 "$waiting"
 as_postgres "$PG_BIN/pg_ctl" -D "$DIR/data" -m immediate -w stop >/dev/null
-# The sessions lost their server; nothing may write to their fifos now.
-kill $(jobs -p) 2>/dev/null || true
+# The sessions lost their server (they would wait on their fifos forever);
+# nothing may write to those now.
+pkill -f "$DIR/" || true
 wait 2>/dev/null || true
 cluster_start "$DIR" "$PORT"
 

@@ -75,6 +75,12 @@ REVOKE EXECUTE ON FUNCTION xlogminer_stats(pg_lsn, pg_lsn, boolean, text) FROM P
 GRANT EXECUTE ON FUNCTION xlogminer_stats(pg_lsn, pg_lsn, boolean, text) TO pg_read_server_files;
 REVOKE EXECUTE ON FUNCTION xlogminer_contents(pg_lsn, pg_lsn, timestamptz, timestamptz, xid, regclass[], boolean, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION xlogminer_contents(pg_lsn, pg_lsn, timestamptz, timestamptz, xid, regclass[], boolean, text) TO pg_read_server_files, xlogminer_reader;
+REVOKE EXECUTE ON FUNCTION xlogminer_undo_script(xid, regclass[], timestamptz, timestamptz, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION xlogminer_redo_script(xid, regclass[], timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION xlogminer_undo_script(xid, regclass[], timestamptz, timestamptz, boolean),
+  xlogminer_redo_script(xid, regclass[], timestamptz, timestamptz) TO pg_read_server_files, xlogminer_reader;
+REVOKE EXECUTE ON FUNCTION xlogminer_available(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION xlogminer_available(text) TO pg_read_server_files;
 "#,
     name = "privileges",
     finalize

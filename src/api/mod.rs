@@ -2,6 +2,8 @@
 //! functions.
 
 mod audit;
+mod available;
 mod contents;
 mod records;
+mod script;
 mod stats;
