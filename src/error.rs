@@ -31,6 +31,14 @@ pub fn notice(message: String, detail: String) {
         .report(PgLogLevel::NOTICE);
 }
 
+/// Reports a WARNING with a detail and a hint.
+pub fn warning(message: String, detail: String, hint: String) {
+    ErrorReport::new(PgSqlErrorCode::ERRCODE_WARNING, message, "xlogminer")
+        .set_detail(detail)
+        .set_hint(hint)
+        .report(PgLogLevel::WARNING);
+}
+
 /// Raises the ERROR for a decoder error met while reading `what`.
 pub fn raise_wal(e: WalError) -> ! {
     match e {

@@ -17,6 +17,7 @@ mod encoding;
 mod error;
 mod live;
 mod privileges;
+mod progress;
 mod range;
 mod render;
 mod spill;
@@ -27,6 +28,11 @@ use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 /// `xlogminer.page_cache_size`: memory for tracked heap pages per scan, in
 /// kB; pages beyond it spill to a temporary file.
 static PAGE_CACHE_KB: GucSetting<i32> = GucSetting::<i32>::new(64 * 1024);
+
+/// `xlogminer.progress`: a NOTICE every `xlogminer.progress_interval`
+/// seconds (5 by default) of a scan.
+static PROGRESS: GucSetting<bool> = GucSetting::<bool>::new(false);
+static PROGRESS_INTERVAL_MS: GucSetting<i32> = GucSetting::<i32>::new(5000);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
@@ -40,6 +46,29 @@ pub extern "C-unwind" fn _PG_init() {
         GucContext::Userset,
         GucFlags::UNIT_KB,
     );
+    GucRegistry::define_bool_guc(
+        c"xlogminer.progress",
+        c"Report the progress of long scans.",
+        c"A NOTICE about every five seconds: position, rows found, last commit time.",
+        &PROGRESS,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"xlogminer.progress_interval",
+        c"Time between progress reports of long scans.",
+        c"Used when xlogminer.progress is on.",
+        &PROGRESS_INTERVAL_MS,
+        100,
+        3_600_000,
+        GucContext::Userset,
+        GucFlags::UNIT_MS,
+    );
+}
+
+/// How often scans report their progress, if they do.
+pub(crate) fn progress_interval() -> Option<std::time::Duration> {
+    PROGRESS.get().then(|| std::time::Duration::from_millis(PROGRESS_INTERVAL_MS.get().max(100) as u64))
 }
 
 /// The page cache budget in bytes.

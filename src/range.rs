@@ -57,10 +57,6 @@ fn server_wal_dir() -> PathBuf {
     PathBuf::from(data.to_string_lossy().into_owned()).join("pg_wal")
 }
 
-fn check_interrupts() {
-    pgrx::check_for_interrupts!();
-}
-
 /// A torn last record in a directory ends its WAL quietly, with a WARNING
 /// naming it.
 fn warn_ended_early(why: &WalError) {
@@ -215,7 +211,8 @@ impl WalScan {
         }
         let mut scan = Scan::new(reader, start, end, policy).unwrap_or_else(|e| raise_wal(e));
         check_cluster(scan.reader(), cluster, wal_dir);
-        scan.set_hooks(check_interrupts, warn_ended_early);
+        crate::progress::begin();
+        scan.set_hooks(crate::progress::tick, warn_ended_early);
         WalScan { scan }
     }
 

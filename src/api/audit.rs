@@ -359,6 +359,7 @@ where
         .map(pg_sys::PgOid::BuiltIn);
         let insert = c.prepare_mut(INSERT_ROW, &types)?;
         while let Some(row) = miner.next_row().unwrap_or_else(|e| raise_wal(e)) {
+            crate::progress::row(row.commit_time);
             let r = sql_row(database, row);
             c.update(
                 &insert,

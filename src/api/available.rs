@@ -31,7 +31,12 @@ fn timestamp(t: Option<i64>) -> Option<TimestampWithTimeZone> {
 
 /// The newest commit time in the WAL, looking at the last segment first
 /// and going back a segment at a time until one holds a commit.
-fn newest_commit(scan: &mut Scan<DirSource>, first_seg: u64, last_seg: u64, end: Lsn) -> Option<i64> {
+fn newest_commit(
+    scan: &mut Scan<DirSource>,
+    first_seg: u64,
+    last_seg: u64,
+    end: Lsn,
+) -> Option<i64> {
     let size = scan.reader().segment_size();
     for segno in (first_seg..=last_seg).rev() {
         let from = Lsn::from_segment(segno, size);

@@ -96,13 +96,37 @@ fn xlogminer_contents(
     let scan = WalScan::open(start_lsn, end_lsn, wal_dir, Cluster::ThisOnly);
     let mut miner = Miner::new(scan.into_scan(), filters, LiveCatalog::new(), render, options)
         .unwrap_or_else(|e| raise_wal(e));
+    warn_if_before_wal(start_lsn.is_none().then_some(start_time).flatten(), &miner);
     let database = PgName(current_database());
     TableIterator::new(std::iter::from_fn(move || loop {
         let row = miner.next_row().unwrap_or_else(|e| raise_wal(e))?;
         if shown(&mut access, &row) {
+            crate::progress::row(row.commit_time);
             return Some(sql_row(&database, row));
         }
     }))
+}
+
+/// Warns when a start time asked for lies before the first commit the
+/// available WAL holds: changes committed in between are not in it.
+pub(crate) fn warn_if_before_wal<S, C, R>(
+    start_time: Option<TimestampWithTimeZone>,
+    miner: &Miner<S, C, R>,
+) where
+    S: waldecode::source::WalSource,
+    C: waldecode::mine::Catalog,
+    R: waldecode::mine::Render,
+{
+    let (Some(asked), Some(first)) = (start_time, miner.first_commit_time()) else { return };
+    if asked.into_inner() >= first {
+        return;
+    }
+    let first = TimestampWithTimeZone::try_from(first).map(|t| t.to_string()).unwrap_or_default();
+    crate::error::warning(
+        format!("the WAL available starts after {asked}: its first commit is at {first}"),
+        "Changes committed before that are not in it and are not returned.".into(),
+        "Pass wal_dir naming a directory (e.g. the WAL archive) that holds older segments.".into(),
+    );
 }
 
 /// Whether the current user may see `row`: any row with full access;

@@ -81,8 +81,10 @@ fn select(
     let scan = WalScan::open(None, None, None, Cluster::ThisOnly);
     let mut miner = Miner::new(scan.into_scan(), filters, LiveCatalog::new(), render, options)
         .unwrap_or_else(|e| raise_wal(e));
+    super::contents::warn_if_before_wal(since, &miner);
     let wanted = |r: &MinedRow| {
-        xid.is_none_or(|x| x.into_inner() == r.xid) && until.is_none_or(|u| r.commit_time.is_some_and(|t| t <= u))
+        xid.is_none_or(|x| x.into_inner() == r.xid)
+            && until.is_none_or(|u| r.commit_time.is_some_and(|t| t <= u))
     };
     let mut chosen = Vec::new();
     let mut conflicts = Vec::new();
@@ -90,6 +92,7 @@ fn select(
     let mut written: HashSet<Version> = HashSet::new();
     let mut tables: HashMap<u32, usize> = HashMap::new();
     while let Some(r) = miner.next_row().unwrap_or_else(|e| raise_wal(e)) {
+        crate::progress::row(r.commit_time);
         let oid = r.relation.as_ref().map_or(0, |rel| rel.oid);
         let version = |t: Option<(u32, u16)>| t.map(|(b, o)| (oid, b, o));
         if wanted(&r) {

@@ -23,6 +23,20 @@ pub enum EndPolicy {
     Directory { explicit_end: bool },
 }
 
+/// Where a scan is, for a progress report: the position reached and the
+/// range being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub at: Lsn,
+    pub start: Lsn,
+    pub end: Lsn,
+}
+
+/// Called before every record: the extension checks for query cancel and
+/// reports progress here, so a long scan stops promptly and says where it
+/// is.
+pub type Tick = fn(Progress);
+
 /// A positioned reader over `[start, end)`.
 pub struct Scan<S: WalSource> {
     reader: WalReader<S>,
@@ -33,9 +47,7 @@ pub struct Scan<S: WalSource> {
     /// Where the record returned last ends.
     reached: Lsn,
     warning: Option<WalError>,
-    /// Called before every record: the extension checks for query cancel
-    /// here, so a long scan stops promptly.
-    tick: fn(),
+    tick: Tick,
     /// Called when the scan ends early at an invalid record (the extension
     /// raises a WARNING).
     warn: fn(&WalError),
@@ -54,7 +66,7 @@ impl<S: WalSource> Scan<S> {
             end,
             reached: start,
             warning: None,
-            tick: || {},
+            tick: |_| {},
             warn: |_| {},
         };
         scan.restart(start, end)?;
@@ -65,7 +77,7 @@ impl<S: WalSource> Scan<S> {
     /// when the scan ends early at an invalid record.
     /// A warning already due (positioning met the early end) is passed to
     /// `warn` at once.
-    pub fn set_hooks(&mut self, tick: fn(), warn: fn(&WalError)) {
+    pub fn set_hooks(&mut self, tick: Tick, warn: fn(&WalError)) {
         self.tick = tick;
         self.warn = warn;
         if let Some(w) = &self.warning {
@@ -74,7 +86,7 @@ impl<S: WalSource> Scan<S> {
     }
 
     /// The function called before every record.
-    pub fn tick_fn(&self) -> fn() {
+    pub fn tick_fn(&self) -> Tick {
         self.tick
     }
 
@@ -133,7 +145,7 @@ impl<S: WalSource> Scan<S> {
 
     /// The next record of the range, or `None` at its end.
     pub fn next_record(&mut self) -> Result<Option<Record<'_>>> {
-        (self.tick)();
+        (self.tick)(Progress { at: self.reached, start: self.start, end: self.end });
         if self.done {
             return Ok(None);
         }

@@ -39,7 +39,7 @@ use crate::layout::RelFileLocator;
 use crate::lsn::Lsn;
 use crate::rmgr::heap::HeapRecord;
 use crate::rmgr::{smgr, xlog, RM_HEAP2_ID, RM_HEAP_ID, RM_SMGR_ID, RM_XACT_ID};
-use crate::scan::Scan;
+use crate::scan::{Progress, Scan};
 use crate::source::WalSource;
 use ddl::{ddl_rows, DdlRow};
 use history::CatalogHistory;
@@ -285,6 +285,12 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
     /// Where the second pass ends: the first pass's end.
     pub fn end(&self) -> Lsn {
         self.row_end
+    }
+
+    /// The commit time of the first transaction that committed in the WAL
+    /// read (µs since 2000-01-01).
+    pub fn first_commit_time(&self) -> Option<i64> {
+        self.xacts.first_commit_time()
     }
 
     /// The transactions (and subtransactions) that wrote in the range and
@@ -643,7 +649,7 @@ pub fn redo_point_before<S: WalSource>(scan: &mut Scan<S>, from: Lsn) -> Option<
     let reader = scan.reader_mut();
     let mut at = reader.seek(from).ok()?;
     loop {
-        tick();
+        tick(Progress { at, start: at, end: from });
         reader.begin_at(at);
         let rec = reader.next_record().ok()??;
         if let Some(cp) = xlog::checkpoint(&rec) {

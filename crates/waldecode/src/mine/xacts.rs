@@ -220,6 +220,11 @@ impl XactTable {
         v
     }
 
+    /// The earliest commit time of a transaction committed in the range.
+    pub fn first_commit_time(&self) -> Option<i64> {
+        self.map.values().filter(|s| s.status == Status::Committed).filter_map(|s| s.end_time).min()
+    }
+
     pub fn len(&self) -> usize {
         self.map.len()
     }
