@@ -68,7 +68,9 @@ pub extern "C-unwind" fn _PG_init() {
 
 /// How often scans report their progress, if they do.
 pub(crate) fn progress_interval() -> Option<std::time::Duration> {
-    PROGRESS.get().then(|| std::time::Duration::from_millis(PROGRESS_INTERVAL_MS.get().max(100) as u64))
+    PROGRESS
+        .get()
+        .then(|| std::time::Duration::from_millis(PROGRESS_INTERVAL_MS.get().max(100) as u64))
 }
 
 /// The page cache budget in bytes.

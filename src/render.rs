@@ -149,11 +149,66 @@ fn oid_array(array: &[u8]) -> Option<Vec<u8>> {
     Some(v)
 }
 
+/// Built-in types whose literal is exact and of the column's own type (or
+/// one that converts to it implicitly) without quotes and cast: integer,
+/// bigint, numeric, boolean. Not their domains (whose checks a cast runs),
+/// nor smallint (a bare number is an integer, which casts to it only by
+/// assignment: `int2send(1)` does not resolve).
+const BOOLOID: u32 = 16;
+const INT8OID: u32 = 20;
+const INT4OID: u32 = 23;
+const NUMERICOID: u32 = 1700;
+
+/// The bare SQL literal of a value of type `typid` printed as `text`,
+/// where one is exact: `42`, `-1.50`, `true`. `None` otherwise (NaN,
+/// infinities, the most negative integers, whose bare form is of a wider
+/// type than the column's).
+fn bare_literal(typid: u32, text: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(text).ok()?;
+    let numeric = |t: &str| {
+        let digits = t.strip_prefix('-').unwrap_or(t);
+        let mut parts = digits.splitn(2, '.');
+        let int = parts.next()?;
+        let frac = parts.next().unwrap_or("0");
+        let ok = !int.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && !frac.is_empty()
+            && frac.bytes().all(|b| b.is_ascii_digit());
+        ok.then(|| t.to_string())
+    };
+    match typid {
+        BOOLOID => match text {
+            "t" => Some("true".into()),
+            "f" => Some("false".into()),
+            _ => None,
+        },
+        INT4OID => text.parse::<i32>().ok().filter(|v| *v != i32::MIN).map(|v| v.to_string()),
+        INT8OID => text.parse::<i64>().ok().filter(|v| *v != i64::MIN).map(|v| v.to_string()),
+        NUMERICOID => numeric(text),
+        _ => None,
+    }
+}
+
 /// A value's text by `output_fn`, as a quoted SQL literal.
 fn output_literal(output_fn: pg_sys::Oid, datum: pg_sys::Datum) -> String {
+    output_text(output_fn, datum, None).0
+}
+
+/// A value's text by `output_fn`, as a quoted SQL literal — or, for a
+/// value of type `bare` that has an exact bare literal, that (and `true`).
+fn output_text(output_fn: pg_sys::Oid, datum: pg_sys::Datum, bare: Option<u32>) -> (String, bool) {
     // SAFETY: the datum is of the output function's type (built from the
     // stored bytes); the output function returns a palloc'd C string.
     let text = unsafe { pg_sys::OidOutputFunctionCall(output_fn, datum) };
+    if let Some(typid) = bare {
+        // SAFETY: NUL-terminated, from the output function.
+        let b = bare_literal(typid, unsafe { CStr::from_ptr(text) }.to_bytes());
+        if let Some(b) = b {
+            // SAFETY: palloc'd by the output function, no longer used.
+            unsafe { pg_sys::pfree(text.cast()) };
+            return (b, true);
+        }
+    }
     // SAFETY: quote_literal_cstr returns a palloc'd C string, freed here
     // with the output text: rows stream, and memory must not grow with
     // them until the call ends.
@@ -163,11 +218,12 @@ fn output_literal(output_fn: pg_sys::Oid, datum: pg_sys::Datum) -> String {
         q
     };
     // SAFETY: NUL-terminated, from quote_literal_cstr, which allocated it.
-    unsafe {
+    let lit = unsafe {
         let lit = to_utf8(CStr::from_ptr(quoted).to_bytes());
         pg_sys::pfree(quoted.cast());
         lit
-    }
+    };
+    (lit, false)
 }
 
 impl ServerRender {
@@ -260,7 +316,10 @@ impl Render for ServerRender {
                 return Ok(format!("{text}::pg_catalog.oid[]::{}", t.sql));
             }
         }
-        let mut lit = output_literal(t.output_fn, datum);
+        let (mut lit, bare) = output_text(t.output_fn, datum, Some(att.typid));
+        if bare {
+            return Ok(lit);
+        }
         lit.reserve(2 + t.sql.len());
         lit.push_str("::");
         lit.push_str(&t.sql);
