@@ -97,9 +97,18 @@ fn xlogminer_contents(
     let mut miner = Miner::new(scan.into_scan(), filters, LiveCatalog::new(), render, options)
         .unwrap_or_else(|e| raise_wal(e));
     warn_if_before_wal(start_lsn.is_none().then_some(start_time).flatten(), &miner);
+
     let database = PgName(current_database());
     TableIterator::new(std::iter::from_fn(move || loop {
-        let row = miner.next_row().unwrap_or_else(|e| raise_wal(e))?;
+        let Some(row) = miner.next_row().unwrap_or_else(|e| raise_wal(e)) else {
+            if let Some((from, n)) = miner.rows_without_images() {
+                crate::error::notice(
+                    format!("{n} rows lack their old row version: no checkpoint precedes the rows in the WAL read"),
+                    format!("The rows start at {from}. Old row versions come from the full-page images written after a checkpoint; before the first one, UPDATE and DELETE rows are complete only where the table's page still holds them. Mine from a later start, or read an archive holding earlier WAL (wal_dir)."),
+                );
+            }
+            return None;
+        };
         if shown(&mut access, &row) {
             crate::progress::row(row.commit_time);
             return Some(sql_row(&database, row));

@@ -75,3 +75,21 @@ COMMIT;
 SELECT message, regexp_replace(detail, '[0-9A-F]+/[0-9A-F]+ [0-9]+ (.*) transaction [0-9]+', 'X/X n \1 transaction N') AS detail, hint
 FROM test_error(format('SELECT xlogminer_undo_script(xid => %L)', :'bad3'));
 DROP TABLE fb, fb_before, fb2, fb3;
+
+-- Rows that lack their old row version because no checkpoint precedes
+-- them in the WAL read are counted in a NOTICE at the end.
+CREATE TABLE noimg (id int PRIMARY KEY, v text);
+INSERT INTO noimg VALUES (1, 'v0');
+CHECKPOINT;
+UPDATE noimg SET v = 'v1' WHERE id = 1;
+SELECT pg_switch_wal() IS NOT NULL AS switched;
+SELECT pg_current_wal_insert_lsn() AS noimg_start \gset
+UPDATE noimg SET v = 'v2' WHERE id = 1;
+VACUUM noimg;
+SELECT count(*) FROM test_run(format('rm -rf %1$s && mkdir -p %1$s && cp %2$s/pg_wal/%3$s %1$s/',
+  test_scratch(), current_setting('data_directory'), pg_walfile_name(:'noimg_start')));
+\set VERBOSITY terse
+SELECT op, complete FROM xlogminer_contents(:'noimg_start', wal_dir => test_scratch()) WHERE relation = 'noimg';
+\set VERBOSITY default
+SELECT count(*) FROM test_run(format('rm -rf %s', test_scratch()));
+DROP TABLE noimg;

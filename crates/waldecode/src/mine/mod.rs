@@ -191,6 +191,10 @@ pub struct Miner<S: WalSource, C: Catalog, R: Render> {
     row_start: Lsn,
     /// Where the second pass ends (the first pass's end).
     row_end: Lsn,
+    /// Pages are tracked from a checkpoint's redo point before the rows.
+    imaged: bool,
+    /// Rows whose old row version was on no page known.
+    unimaged: u64,
     xacts: XactTable,
     killed: HashSet<KilledSpec>,
     relations: Relations<C>,
@@ -260,7 +264,8 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             start
         };
         // Pages are tracked from early enough to know each by row_start.
-        let warm = redo_point_before(&mut scan, row_start).unwrap_or(row_start);
+        let redo = redo_point_before(&mut scan, row_start).filter(|r| *r >= oldest);
+        let warm = redo.unwrap_or(row_start);
         scan.restart(warm.max(oldest).min(row_start), end)?;
         let mut relations = Relations::new(catalog, history, &xacts);
         let mut render = render;
@@ -269,6 +274,8 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             scan,
             row_start,
             row_end: end,
+            imaged: redo.is_some(),
+            unimaged: 0,
             xacts,
             killed,
             relations,
@@ -285,6 +292,13 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
     /// Where the second pass ends: the first pass's end.
     pub fn end(&self) -> Lsn {
         self.row_end
+    }
+
+    /// When no checkpoint precedes the rows in the WAL read (until the
+    /// first one, pages modified come without full-page images) and rows
+    /// so far lacked their old row version: where rows start, and how many.
+    pub fn rows_without_images(&self) -> Option<(Lsn, u64)> {
+        (!self.imaged && self.unimaged > 0).then_some((self.row_start, self.unimaged))
     }
 
     /// The commit time of the first transaction that committed in the WAL
@@ -560,6 +574,7 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         lsn: Lsn,
     ) -> (std::result::Result<sql::Statements, String>, bool) {
         if let Some(why) = &ch.missing {
+            self.unimaged += 1;
             return (Err(why.clone()), false);
         }
         let Miner { render, store, toast, relations, .. } = self;
