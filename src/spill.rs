@@ -1,6 +1,8 @@
-//! The page store's spill file as PostgreSQL temporary files: created
+//! The page store's spill file as a PostgreSQL temporary file: created
 //! under `temp_tablespaces`, counted against `temp_file_limit`, removed
 //! when the query ends — or, after an error, by the transaction's cleanup.
+//! Pages are read and written whole at their slot's offset (no buffering
+//! layer: each is one `pread`/`pwrite`).
 
 use std::io;
 
@@ -9,37 +11,33 @@ use waldecode::heap::page::PageBuf;
 use waldecode::heap::store::Spill;
 use waldecode::layout::BLCKSZ;
 
-/// A `BufFile` of pages, one per block.
-struct TempFile(*mut pg_sys::BufFile);
+/// A temporary file of pages, one per `BLCKSZ` slot.
+struct TempFile(pg_sys::File);
 
-impl TempFile {
-    fn seek(&mut self, slot: u64) -> io::Result<()> {
-        let block = std::ffi::c_long::try_from(slot)
-            .map_err(|_| io::Error::other("spill file slot out of range"))?;
-        // SAFETY: a BufFile this value owns, open until it is dropped.
-        if unsafe { pg_sys::BufFileSeekBlock(self.0, block) } != 0 {
-            return Err(io::Error::other(format!(
-                "could not seek to block {slot} of a temporary file"
-            )));
-        }
-        Ok(())
-    }
+/// The byte offset of `slot`.
+fn offset(slot: u64) -> io::Result<pg_sys::off_t> {
+    slot.checked_mul(BLCKSZ as u64)
+        .and_then(|o| pg_sys::off_t::try_from(o).ok())
+        .ok_or_else(|| io::Error::other("spill file slot out of range"))
 }
 
 impl Spill for TempFile {
     fn write_page(&mut self, slot: u64, page: &PageBuf) -> io::Result<()> {
-        self.seek(slot)?;
-        // SAFETY: BLCKSZ bytes from the page; an I/O failure or
+        let at = offset(slot)?;
+        // SAFETY: BLCKSZ bytes from the page to an open file; going over
         // temp_file_limit raises an ERROR, which pgrx carries out.
-        unsafe { pg_sys::BufFileWrite(self.0, page.as_ptr() as *mut _, BLCKSZ) };
+        let n = unsafe { pg_sys::FileWrite(self.0, page.as_ptr() as *mut _, BLCKSZ as i32, at, 0) };
+        if n != BLCKSZ as i32 {
+            return Err(io::Error::last_os_error());
+        }
         Ok(())
     }
 
     fn read_page(&mut self, slot: u64, page: &mut PageBuf) -> io::Result<()> {
-        self.seek(slot)?;
-        // SAFETY: at most BLCKSZ bytes into the page.
-        let n = unsafe { pg_sys::BufFileRead(self.0, page.as_mut_ptr().cast(), BLCKSZ) };
-        if n != BLCKSZ {
+        let at = offset(slot)?;
+        // SAFETY: at most BLCKSZ bytes into the page from an open file.
+        let n = unsafe { pg_sys::FileRead(self.0, page.as_mut_ptr().cast(), BLCKSZ as i32, at, 0) };
+        if n != BLCKSZ as i32 {
             return Err(io::Error::other(format!(
                 "read {n} of {BLCKSZ} bytes of a temporary file"
             )));
@@ -57,7 +55,7 @@ impl Drop for TempFile {
         // SAFETY: reads the transaction state; closes a file still open.
         unsafe {
             if pg_sys::IsTransactionState() || pg_sys::IsSubTransaction() {
-                pg_sys::BufFileClose(self.0);
+                pg_sys::FileClose(self.0);
             }
         }
     }
@@ -66,19 +64,17 @@ impl Drop for TempFile {
 /// Opens a spill file (the page store calls it once, when a page first
 /// leaves memory).
 pub fn temp_file() -> io::Result<Box<dyn Spill>> {
-    // SAFETY: the BufFile struct goes in the transaction's memory and its
-    // file to the top transaction's resource owner, which outlive the
-    // query's per-call contexts and any subtransaction around the query.
+    // SAFETY: the file goes to the top transaction's resource owner, which
+    // outlives the query's per-call contexts and any subtransaction around
+    // the query.
     let f = unsafe {
-        let old = pg_sys::MemoryContextSwitchTo(pg_sys::TopTransactionContext);
         let owner = pg_sys::CurrentResourceOwner;
         pg_sys::CurrentResourceOwner = pg_sys::TopTransactionResourceOwner;
-        let f = pg_sys::BufFileCreateTemp(false);
+        let f = pg_sys::OpenTemporaryFile(false);
         pg_sys::CurrentResourceOwner = owner;
-        pg_sys::MemoryContextSwitchTo(old);
         f
     };
-    if f.is_null() {
+    if f < 0 {
         return Err(io::Error::other("could not create a temporary file"));
     }
     Ok(Box::new(TempFile(f)))
