@@ -17,6 +17,7 @@
 pub mod bytes;
 pub mod describe;
 pub mod error;
+pub mod fxhash;
 pub mod heap;
 pub mod image;
 pub mod layout;

@@ -5,13 +5,14 @@
 //! `temp_tablespaces` and `temp_file_limit` apply), tools and tests an
 //! unlinked file of the system's temporary directory.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
 use super::page::PageBuf;
 use crate::error::WalError;
+use crate::fxhash::FxHashMap;
 use crate::layout::RelFileLocator;
 use crate::layout::BLCKSZ;
 use crate::lsn::Lsn;
@@ -64,12 +65,12 @@ pub fn temp_file_spill() -> io::Result<Box<dyn Spill>> {
 /// Pages known by content.
 pub struct PageStore {
     budget: usize,
-    mem: HashMap<PageKey, (Box<PageBuf>, u64)>,
+    mem: FxHashMap<PageKey, (Box<PageBuf>, u64)>,
     lru: BTreeMap<u64, PageKey>,
     tick: u64,
     make_spill: SpillMaker,
     spill: Option<Box<dyn Spill>>,
-    spilled: HashMap<PageKey, u64>,
+    spilled: FxHashMap<PageKey, u64>,
     free_slots: Vec<u64>,
     next_slot: u64,
 }
@@ -86,12 +87,12 @@ impl PageStore {
     pub fn with_spill(budget_bytes: usize, make_spill: SpillMaker) -> PageStore {
         PageStore {
             budget: budget_bytes.max(BLCKSZ * 16),
-            mem: HashMap::new(),
+            mem: FxHashMap::default(),
             lru: BTreeMap::new(),
             tick: 0,
             make_spill,
             spill: None,
-            spilled: HashMap::new(),
+            spilled: FxHashMap::default(),
             free_slots: Vec::new(),
             next_slot: 0,
         }

@@ -9,12 +9,12 @@
 //! transactions that changed catalog rows had ended before the LSN — so
 //! the common case (no DDL in the range) costs one hash lookup per row.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::catalog::{AttInfo, Catalog, RelInfo, RelLookup};
 use super::history::{AtLsn, CatalogHistory, Snapshot};
 use super::xacts::XactTable;
+use crate::fxhash::{FxHashMap, FxHashSet};
 use crate::heap::tuple::AttrDesc;
 use crate::layout::RelFileLocator;
 use crate::lsn::Lsn;
@@ -40,7 +40,10 @@ pub struct Relations<C: Catalog> {
     default_spc: u32,
     /// When transactions that changed catalog rows ended, in order.
     epochs: Vec<Lsn>,
-    cache: HashMap<(RelFileLocator, usize), RelLookup>,
+    cache: FxHashMap<(RelFileLocator, usize), RelLookup>,
+    /// Top-level transactions that changed catalog rows: they see their
+    /// own changes, so their lookups are not shared.
+    writer_tops: FxHashSet<u32>,
 }
 
 impl<C: Catalog> Relations<C> {
@@ -53,7 +56,16 @@ impl<C: Catalog> Relations<C> {
             .collect();
         epochs.sort_unstable();
         epochs.dedup();
-        Relations { catalog, history, db, default_spc, epochs, cache: HashMap::new() }
+        let writer_tops = history.writers().iter().map(|&w| xacts.top_of(w)).collect();
+        Relations {
+            catalog,
+            history,
+            db,
+            default_spc,
+            epochs,
+            cache: FxHashMap::default(),
+            writer_tops,
+        }
     }
 
     pub fn history(&self) -> &CatalogHistory {
@@ -76,7 +88,7 @@ impl<C: Catalog> Relations<C> {
         let reader = xacts.top_of(xid);
         // A transaction that changes the catalog sees its own changes:
         // its lookups are not shared.
-        let own = self.history.writers().iter().any(|&w| xacts.top_of(w) == reader);
+        let own = self.writer_tops.contains(&reader);
         let epoch = self.epochs.partition_point(|e| *e < lsn);
         if !own {
             if let Some(r) = self.cache.get(&(locator, epoch)) {

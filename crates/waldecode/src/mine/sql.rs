@@ -64,29 +64,47 @@ fn need<'a>(rel: &RelInfo, vals: &'a [Value], i: usize) -> Result<Option<&'a str
     }
 }
 
+/// Appends `parts` joined by `sep` to `out`.
+fn join_into<'a>(out: &mut String, parts: impl IntoIterator<Item = &'a str>, sep: &str) {
+    for (n, p) in parts.into_iter().enumerate() {
+        if n > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(p);
+    }
+}
+
 fn insert(rel: &RelInfo, vals: &[Value]) -> Result<String, String> {
-    let mut cols = Vec::new();
-    let mut lits = Vec::new();
+    let mut cols = Vec::with_capacity(rel.atts.len());
+    let mut lits = Vec::with_capacity(rel.atts.len());
     let mut overriding = false;
     for (i, att) in rel.atts.iter().enumerate() {
         if !att.written() {
             continue;
         }
         cols.push(att.quoted_name.as_str());
-        lits.push(need(rel, vals, i)?.unwrap_or("NULL").to_string());
+        lits.push(need(rel, vals, i)?.unwrap_or("NULL"));
         overriding |= att.identity_always;
     }
-    let ov = if overriding { " OVERRIDING SYSTEM VALUE" } else { "" };
+    let mut s = String::with_capacity(
+        32 + rel.qualified.len() + cols.iter().chain(&lits).map(|p| p.len() + 2).sum::<usize>(),
+    );
+    s.push_str("INSERT INTO ");
+    s.push_str(&rel.qualified);
     if cols.is_empty() {
-        return Ok(format!("INSERT INTO {} DEFAULT VALUES;", rel.qualified));
+        s.push_str(" DEFAULT VALUES;");
+        return Ok(s);
     }
-    Ok(format!(
-        "INSERT INTO {} ({}){} VALUES ({});",
-        rel.qualified,
-        cols.join(", "),
-        ov,
-        lits.join(", ")
-    ))
+    s.push_str(" (");
+    join_into(&mut s, cols, ", ");
+    s.push(')');
+    if overriding {
+        s.push_str(" OVERRIDING SYSTEM VALUE");
+    }
+    s.push_str(" VALUES (");
+    join_into(&mut s, lits, ", ");
+    s.push_str(");");
+    Ok(s)
 }
 
 /// Equality of built-in types, schema-qualified: an unqualified `=` is
@@ -94,42 +112,89 @@ fn insert(rel: &RelInfo, vals: &[Value]) -> Result<String, String> {
 /// may create an operator could put one that runs their code.
 pub const BUILTIN_EQ: &str = "OPERATOR(pg_catalog.=)";
 
-/// A condition that selects exactly the one row whose values are `vals`.
-fn identify(rel: &RelInfo, vals: &[Value]) -> Result<String, String> {
+/// Appends a condition that selects exactly the one row whose values are
+/// `vals` to `out`.
+fn identify(out: &mut String, rel: &RelInfo, vals: &[Value]) -> Result<(), String> {
     if !rel.key.is_empty() {
-        let mut conds = Vec::new();
-        for &k in &rel.key {
+        for (n, &k) in rel.key.iter().enumerate() {
             let att = rel.atts.get(k).ok_or("key column out of range")?;
+            if n > 0 {
+                out.push_str(" AND ");
+            }
+            out.push_str(&att.quoted_name);
             match need(rel, vals, k)? {
                 Some(l) => {
-                    let eq = att.eq_op.as_deref().unwrap_or(BUILTIN_EQ);
-                    conds.push(format!("{} {eq} {l}", att.quoted_name))
+                    out.push(' ');
+                    out.push_str(att.eq_op.as_deref().unwrap_or(BUILTIN_EQ));
+                    out.push(' ');
+                    out.push_str(l);
                 }
-                None => conds.push(format!("{} IS NULL", att.quoted_name)),
+                None => out.push_str(" IS NULL"),
             }
         }
-        return Ok(conds.join(" AND "));
+        return Ok(());
     }
-    let mut conds = Vec::new();
+    out.push_str("ctid ");
+    out.push_str(BUILTIN_EQ);
+    out.push_str(" (SELECT ctid FROM ");
+    out.push_str(&rel.qualified);
+    out.push_str(" WHERE ");
+    let mut any = false;
     for (i, att) in rel.atts.iter().enumerate() {
         if !att.written() {
             continue;
         }
-        let c = match (need(rel, vals, i)?, &att.send_fn) {
-            (None, _) => format!("{} IS NULL", att.quoted_name),
-            (Some(l), Some(send)) => {
-                format!("{send}({}) {BUILTIN_EQ} {send}({l})", att.quoted_name)
+        if any {
+            out.push_str(" AND ");
+        }
+        any = true;
+        match (need(rel, vals, i)?, &att.send_fn) {
+            (None, _) => {
+                out.push_str(&att.quoted_name);
+                out.push_str(" IS NULL");
             }
-            (Some(l), None) => format!("{} {BUILTIN_EQ} {l}", att.quoted_name),
-        };
-        conds.push(c);
+            (Some(l), Some(send)) => {
+                for (n, arg) in [att.quoted_name.as_str(), l].into_iter().enumerate() {
+                    if n > 0 {
+                        out.push(' ');
+                        out.push_str(BUILTIN_EQ);
+                        out.push(' ');
+                    }
+                    out.push_str(send);
+                    out.push('(');
+                    out.push_str(arg);
+                    out.push(')');
+                }
+            }
+            (Some(l), None) => {
+                out.push_str(&att.quoted_name);
+                out.push(' ');
+                out.push_str(BUILTIN_EQ);
+                out.push(' ');
+                out.push_str(l);
+            }
+        }
     }
-    let cond = if conds.is_empty() { "true".to_string() } else { conds.join(" AND ") };
-    Ok(format!("ctid {BUILTIN_EQ} (SELECT ctid FROM {} WHERE {} LIMIT 1)", rel.qualified, cond))
+    if !any {
+        out.push_str("true");
+    }
+    out.push_str(" LIMIT 1)");
+    Ok(())
+}
+
+/// `DELETE FROM t WHERE <the row of vals>;`
+fn delete(rel: &RelInfo, vals: &[Value]) -> Result<String, String> {
+    let mut s = String::with_capacity(64 + rel.qualified.len());
+    s.push_str("DELETE FROM ");
+    s.push_str(&rel.qualified);
+    s.push_str(" WHERE ");
+    identify(&mut s, rel, vals)?;
+    s.push(';');
+    Ok(s)
 }
 
 fn update(rel: &RelInfo, from: &[Value], to: &[Value]) -> Result<String, String> {
-    let mut sets = Vec::new();
+    let mut sets: Vec<(&str, &str)> = Vec::new();
     for (i, att) in rel.atts.iter().enumerate() {
         if !att.written() {
             continue;
@@ -148,7 +213,7 @@ fn update(rel: &RelInfo, from: &[Value], to: &[Value]) -> Result<String, String>
                 att.name
             ));
         }
-        sets.push(format!("{} = {}", att.quoted_name, new.unwrap_or("NULL")));
+        sets.push((&att.quoted_name, new.unwrap_or("NULL")));
     }
     if sets.is_empty() {
         // A no-op UPDATE still is a change: assign a column to itself.
@@ -157,9 +222,26 @@ fn update(rel: &RelInfo, from: &[Value], to: &[Value]) -> Result<String, String>
             .iter()
             .find(|a| a.written() && !a.identity_always)
             .ok_or("no column can be updated")?;
-        sets.push(format!("{0} = {0}", att.quoted_name));
+        sets.push((&att.quoted_name, &att.quoted_name));
     }
-    Ok(format!("UPDATE {} SET {} WHERE {};", rel.qualified, sets.join(", "), identify(rel, from)?))
+    let mut s = String::with_capacity(
+        64 + rel.qualified.len() + sets.iter().map(|(c, v)| c.len() + v.len() + 5).sum::<usize>(),
+    );
+    s.push_str("UPDATE ");
+    s.push_str(&rel.qualified);
+    s.push_str(" SET ");
+    for (n, (col, val)) in sets.into_iter().enumerate() {
+        if n > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(col);
+        s.push_str(" = ");
+        s.push_str(val);
+    }
+    s.push_str(" WHERE ");
+    identify(&mut s, rel, from)?;
+    s.push(';');
+    Ok(s)
 }
 
 /// The redo and undo statements of a change; `Err` with the reason when a
@@ -174,17 +256,11 @@ pub fn statements(
     match op {
         Op::Insert => {
             let new = new.ok_or_else(|| missing("new"))?;
-            Ok(Statements {
-                redo: insert(rel, new)?,
-                undo: format!("DELETE FROM {} WHERE {};", rel.qualified, identify(rel, new)?),
-            })
+            Ok(Statements { redo: insert(rel, new)?, undo: delete(rel, new)? })
         }
         Op::Delete => {
             let old = old.ok_or_else(|| missing("old"))?;
-            Ok(Statements {
-                redo: format!("DELETE FROM {} WHERE {};", rel.qualified, identify(rel, old)?),
-                undo: insert(rel, old)?,
-            })
+            Ok(Statements { redo: delete(rel, old)?, undo: insert(rel, old)? })
         }
         Op::Update => {
             let old = old.ok_or_else(|| missing("old"))?;

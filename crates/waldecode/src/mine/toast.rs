@@ -12,10 +12,9 @@
 //! `toast_fetch_datum` checks them, and compressed values (pglz, LZ4) are
 //! decompressed here, so only plain values reach a renderer.
 
-use std::collections::HashMap;
-
 use crate::bytes::{u32_at, Cursor};
 use crate::error::Result;
+use crate::fxhash::FxHashMap;
 use crate::heap::page;
 use crate::heap::store::{io_error, PageKey, PageStore};
 use crate::heap::toast::{ToastCompression, ToastPointer};
@@ -82,7 +81,7 @@ type ChunkAt = (PageKey, u16);
 /// chunks' pages and offsets.
 #[derive(Default)]
 pub struct ChunkIndex {
-    values: HashMap<(u32, u32), Vec<ChunkAt>>,
+    values: FxHashMap<(u32, u32), Vec<ChunkAt>>,
 }
 
 impl ChunkIndex {

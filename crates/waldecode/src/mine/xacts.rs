@@ -4,8 +4,7 @@
 //! stream row changes in WAL order without holding them back until their
 //! commit is seen — whatever the size of the transactions.
 
-use std::collections::HashMap;
-
+use crate::fxhash::FxHashMap;
 use crate::lsn::Lsn;
 use crate::record::Record;
 use crate::rmgr::{xact, RM_XACT_ID};
@@ -51,7 +50,7 @@ pub struct XactState {
 /// The outcome of every xid seen in a range.
 #[derive(Debug, Default)]
 pub struct XactTable {
-    map: HashMap<u32, XactState>,
+    map: FxHashMap<u32, XactState>,
 }
 
 impl XactTable {
