@@ -308,13 +308,13 @@ def measure(c, args):
     for r in range(1, args.rounds + 1):
         for kind in ("A", "B"):
             res = run_phase(c, args, rate, facts["sql"] if kind == "B" else None, os.path.join(logdir, f"{kind}{r}"))
-            res.update(round=r, kind=kind)
+            # On a shared machine an install can replace the library during a run.
+            res.update(round=r, kind=kind, replaced=os.stat(library).st_mtime != built)
             facts["phases"].append(res)
             mined = f", {res['calls']} mining calls" if kind == "B" else ""
             log(f"round {r} {kind}: {res['tps']:.1f} tps, p50 {res['p50']:.2f} ms, p99 {res['p99']:.2f} ms{mined}, "
                 f"other CPU {res['other_cores']:.2f} cores, load {res['load1']:.2f}")
     facts["end_mb"] = float(c.query(f"SELECT {wal_mb}", timeout=60))
-    facts["replaced"] = os.stat(library).st_mtime != built
     return facts
 
 
@@ -331,6 +331,7 @@ def change(a, b):
 def render(args, settings, facts, load_before, load_after):
     """The Markdown report."""
     ph = facts["phases"]
+    replaced = next((p for p in ph if p["replaced"]), None)
     limit = f"{args.latency_limit:g} ms" if args.latency_limit else "none"
     out = [
         "## Workload impact (issue 9)",
@@ -359,8 +360,9 @@ def render(args, settings, facts, load_before, load_after):
         "the machine's other processes used (all busy time minus the cluster's and the load "
         "script's), in cores; *load* the 1-minute load average at the phase's end (the cluster's own "
         "processes count in it).",
-        *(["- **The installed xlogminer.so was replaced during the run** (another build was installed): "
-            "mining phases after that ran the new build."] if facts["replaced"] else []),
+        *([f"- **The installed xlogminer.so was replaced during the run** (another build was installed), "
+            f"first seen at the end of round {replaced['round']} phase {replaced['kind']}: mining phases "
+            "from then on may have run another build."] if replaced else []),
         "",
         "| round | phase | tps | latency mean / p50 / p95 / p99 (ms) | skipped / late | mining calls "
         "| s per call (median) | rows in the last call | mining backend peak RSS (MB) | other CPU (cores) | load |",
@@ -397,7 +399,7 @@ def write_benchmarks(report):
     path = os.path.join(ROOT, "BENCHMARKS.md")
     with open(path) as f:
         text = f.read()
-    section = f"{BEGIN}\n{report}{END}\n"
+    section = f"{BEGIN}\n{report}\n{END}\n"
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
         text = head + section + rest.split(END, 1)[1].lstrip("\n")
