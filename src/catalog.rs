@@ -6,8 +6,8 @@
 //! transactions older than the range are looked up in the commit log.
 //! Everything is cached for the duration of one scan.
 
-use std::collections::HashMap;
 use std::ffi::CStr;
+use waldecode::fxhash::FxHashMap;
 
 use pgrx::pg_sys;
 use pgrx::PgTryBuilder;
@@ -37,8 +37,8 @@ const ANUM_PG_CONSTRAINT_CONTYPE: pg_sys::AttrNumber = 4;
 pub struct LiveCatalog {
     my_db: u32,
     my_spc: u32,
-    types: HashMap<u32, (Option<String>, Option<String>)>,
-    quoted: HashMap<String, String>,
+    types: FxHashMap<u32, (Option<String>, Option<String>)>,
+    quoted: FxHashMap<String, String>,
 }
 
 impl LiveCatalog {
@@ -48,8 +48,8 @@ impl LiveCatalog {
         LiveCatalog {
             my_db: db.to_u32(),
             my_spc: spc.to_u32(),
-            types: HashMap::new(),
-            quoted: HashMap::new(),
+            types: FxHashMap::default(),
+            quoted: FxHashMap::default(),
         }
     }
 

@@ -5,8 +5,8 @@
 //! schema-qualified type with its type modifier. It is the [`Render`] the
 //! miner of the decoder crate asks for literals.
 
-use std::collections::HashMap;
 use std::ffi::{CStr, CString};
+use waldecode::fxhash::FxHashMap;
 
 use pgrx::pg_sys;
 use waldecode::mine::catalog::{AttInfo, RelInfo};
@@ -63,7 +63,7 @@ struct TypeOut {
 #[derive(Default)]
 pub struct ServerRender {
     /// `None`: the type no longer exists.
-    types: HashMap<(u32, i32), Option<TypeOut>>,
+    types: FxHashMap<(u32, i32), Option<TypeOut>>,
     /// The GUC nesting level of the row being rendered, when it needed the
     /// fixed settings.
     level: Option<i32>,
