@@ -5,7 +5,7 @@
 //! `temp_tablespaces` and `temp_file_limit` apply), tools and tests an
 //! unlinked file of the system's temporary directory.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -66,7 +66,10 @@ pub fn temp_file_spill() -> io::Result<Box<dyn Spill>> {
 pub struct PageStore {
     budget: usize,
     mem: FxHashMap<PageKey, (Box<PageBuf>, u64)>,
-    lru: BTreeMap<u64, PageKey>,
+    /// Pages in order of use, oldest first, each with the tick of that
+    /// use; entries whose tick is no longer the page's are stale and
+    /// skipped (no search on every use).
+    lru: VecDeque<(u64, PageKey)>,
     tick: u64,
     make_spill: SpillMaker,
     spill: Option<Box<dyn Spill>>,
@@ -88,7 +91,7 @@ impl PageStore {
         PageStore {
             budget: budget_bytes.max(BLCKSZ * 16),
             mem: FxHashMap::default(),
-            lru: BTreeMap::new(),
+            lru: VecDeque::new(),
             tick: 0,
             make_spill,
             spill: None,
@@ -106,10 +109,18 @@ impl PageStore {
     fn touch(&mut self, key: PageKey) {
         self.tick += 1;
         let t = self.tick;
-        if let Some((_, old)) = self.mem.get_mut(&key) {
-            self.lru.remove(old);
-            *old = t;
-            self.lru.insert(t, key);
+        if let Some((_, used)) = self.mem.get_mut(&key) {
+            *used = t;
+            self.lru.push_back((t, key));
+            self.compact();
+        }
+    }
+
+    /// Drops stale entries once they outnumber the live ones.
+    fn compact(&mut self) {
+        if self.lru.len() > 2 * self.mem.len() + 1024 {
+            let mem = &self.mem;
+            self.lru.retain(|(t, k)| mem.get(k).is_some_and(|(_, used)| used == t));
         }
     }
 
@@ -122,8 +133,10 @@ impl PageStore {
 
     fn evict(&mut self) -> io::Result<()> {
         while self.mem.len() * BLCKSZ > self.budget {
-            let Some((&t, &key)) = self.lru.iter().next() else { break };
-            self.lru.remove(&t);
+            let Some((t, key)) = self.lru.pop_front() else { break };
+            if self.mem.get(&key).is_none_or(|(_, used)| *used != t) {
+                continue; // stale: used again since, or forgotten
+            }
             let Some((page, _)) = self.mem.remove(&key) else { continue };
             let slot = match self.free_slots.pop() {
                 Some(s) => s,
@@ -155,10 +168,9 @@ impl PageStore {
 
     fn insert(&mut self, key: PageKey, page: Box<PageBuf>) -> io::Result<()> {
         self.tick += 1;
-        if let Some((_, old)) = self.mem.insert(key, (page, self.tick)) {
-            self.lru.remove(&old);
-        }
-        self.lru.insert(self.tick, key);
+        self.mem.insert(key, (page, self.tick));
+        self.lru.push_back((self.tick, key));
+        self.compact();
         self.evict()
     }
 
@@ -172,9 +184,7 @@ impl PageStore {
 
     /// Forgets a page whose content is no longer known.
     pub fn forget(&mut self, key: PageKey) {
-        if let Some((_, t)) = self.mem.remove(&key) {
-            self.lru.remove(&t);
-        }
+        self.mem.remove(&key);
         if let Some(slot) = self.spilled.remove(&key) {
             self.free_slots.push(slot);
         }
