@@ -5,7 +5,7 @@
 //! fixture's `schema.sql` and `workload.sql`, not from the miner's output.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::catalog::AttInfo;
 use super::*;
@@ -61,10 +61,6 @@ struct FakeCatalog {
 const FAKE_INDEX_OID_BASE: u32 = 900_000;
 
 impl FakeCatalog {
-    fn load() -> FakeCatalog {
-        Self::load_from(&fixture())
-    }
-
     fn load_from(dir: &std::path::Path) -> FakeCatalog {
         let text = std::fs::read_to_string(dir.join("catalog.tsv")).unwrap();
         let first_xid = std::fs::read_to_string(dir.join("xids.tsv"))
@@ -302,17 +298,25 @@ impl Render for FakeRender {
     }
 }
 
-fn miner_with(start: Lsn, filters: Filters, options: Options) -> TestMiner {
-    let src = DirSource::open(&fixture().join("wal"), None, None).unwrap();
-    let scan = Scan::new(
-        WalReader::new(src),
-        start,
-        Lsn(u64::MAX),
-        EndPolicy::Directory { explicit_end: false },
-    )
-    .unwrap();
+/// A miner over the fixture in `dir` (its WAL, its catalog.tsv), from
+/// `start` to `end`.
+fn miner_of(dir: &Path, (start, end): (Lsn, Lsn), filters: Filters, options: Options) -> TestMiner {
+    let src = DirSource::open(&dir.join("wal"), None, None).unwrap();
+    let explicit_end = end != Lsn(u64::MAX);
+    let scan =
+        Scan::new(WalReader::new(src), start, end, EndPolicy::Directory { explicit_end }).unwrap();
     let render = FakeRender { rows: 0, open: false };
-    Miner::new(scan, filters, FakeCatalog::load(), render, options).unwrap()
+    Miner::new(scan, filters, FakeCatalog::load_from(dir), render, options).unwrap()
+}
+
+/// Where a fixture's range starts (range.txt).
+fn fixture_start(dir: &Path) -> Lsn {
+    let text = std::fs::read_to_string(dir.join("range.txt")).unwrap();
+    text.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+fn miner_with(start: Lsn, filters: Filters, options: Options) -> TestMiner {
+    miner_of(&fixture(), (start, Lsn(u64::MAX)), filters, options)
 }
 
 type TestMiner = Miner<DirSource, FakeCatalog, FakeRender>;
@@ -648,7 +652,7 @@ fn ddl_fixture() -> PathBuf {
 }
 
 /// The fixture's transactions by label (`xids.tsv`).
-fn read_xids(dir: &std::path::Path) -> HashMap<String, u32> {
+fn read_xids(dir: &Path) -> HashMap<String, u32> {
     std::fs::read_to_string(dir.join("xids.tsv"))
         .unwrap()
         .lines()
@@ -663,20 +667,9 @@ fn read_xids(dir: &std::path::Path) -> HashMap<String, u32> {
 fn rows_of_altered_rewritten_and_dropped_tables_decode_as_they_were() {
     let dir = ddl_fixture();
     let x = read_xids(&dir);
-    let text = std::fs::read_to_string(dir.join("range.txt")).unwrap();
-    let start: Lsn = text.split_whitespace().next().unwrap().parse().unwrap();
-    let src = DirSource::open(&dir.join("wal"), None, None).unwrap();
-    let scan = Scan::new(
-        WalReader::new(src),
-        start,
-        Lsn(u64::MAX),
-        EndPolicy::Directory { explicit_end: false },
-    )
-    .unwrap();
     let options = Options { page_cache_bytes: 1 << 20, ..Options::default() };
-    let render = FakeRender { rows: 0, open: false };
-    let mut m = Miner::new(scan, Filters::default(), FakeCatalog::load_from(&dir), render, options)
-        .unwrap();
+    let range = (fixture_start(&dir), Lsn(u64::MAX));
+    let mut m = miner_of(&dir, range, Filters::default(), options);
     let rows = all(&mut m);
     let got: Vec<_> = rows
         .iter()
@@ -811,21 +804,9 @@ fn rows_of_altered_rewritten_and_dropped_tables_decode_as_they_were() {
 fn ddl_and_truncate_rows_come_from_the_catalog_changes() {
     let dir = ddl_fixture();
     let x = read_xids(&dir);
-    let text = std::fs::read_to_string(dir.join("range.txt")).unwrap();
-    let start: Lsn = text.split_whitespace().next().unwrap().parse().unwrap();
-    let src = DirSource::open(&dir.join("wal"), None, None).unwrap();
-    let scan = Scan::new(
-        WalReader::new(src),
-        start,
-        Lsn(u64::MAX),
-        EndPolicy::Directory { explicit_end: false },
-    )
-    .unwrap();
     let options = Options { page_cache_bytes: 1 << 20, ..Options::default() };
-    let render = FakeRender { rows: 0, open: false };
-    let mut m = Miner::new(scan, Filters::default(), FakeCatalog::load_from(&dir), render, options)
-        .unwrap();
-    let rows = all(&mut m);
+    let range = (fixture_start(&dir), Lsn(u64::MAX));
+    let rows = all(&mut miner_of(&dir, range, Filters::default(), options));
     let got: Vec<_> = rows
         .iter()
         .filter(|r| matches!(r.op, Op::Ddl | Op::Truncate))
@@ -903,17 +884,9 @@ fn ddl_and_truncate_rows_come_from_the_catalog_changes() {
 fn mine_reuse(end: Lsn, wal_end: Lsn) -> (HashMap<String, u32>, Vec<MinedRow>) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/pg15-reuse");
     let x = read_xids(&dir);
-    let text = std::fs::read_to_string(dir.join("range.txt")).unwrap();
-    let start: Lsn = text.split_whitespace().next().unwrap().parse().unwrap();
-    let src = DirSource::open(&dir.join("wal"), None, None).unwrap();
-    let scan =
-        Scan::new(WalReader::new(src), start, end, EndPolicy::Directory { explicit_end: false })
-            .unwrap();
     let options = Options { page_cache_bytes: 1 << 20, wal_end, ..Options::default() };
-    let render = FakeRender { rows: 0, open: false };
-    let mut m = Miner::new(scan, Filters::default(), FakeCatalog::load_from(&dir), render, options)
-        .unwrap();
-    (x, all(&mut m))
+    let range = (fixture_start(&dir), end);
+    (x, all(&mut miner_of(&dir, range, Filters::default(), options)))
 }
 
 #[test]
@@ -975,12 +948,7 @@ fn a_range_ending_before_a_drop_reads_on_for_the_catalog() {
 
 /// Mines the pg15-mixed fixture over `[start, end)` with `filters`.
 fn mine_range(start: Lsn, end: Lsn, filters: Filters) -> (Vec<MinedRow>, Vec<(u32, Lsn)>) {
-    let src = DirSource::open(&fixture().join("wal"), None, None).unwrap();
-    let scan =
-        Scan::new(WalReader::new(src), start, end, EndPolicy::Directory { explicit_end: true })
-            .unwrap();
-    let render = FakeRender { rows: 0, open: false };
-    let mut m = Miner::new(scan, filters, FakeCatalog::load(), render, Options::default()).unwrap();
+    let mut m = miner_of(&fixture(), (start, end), filters, Options::default());
     let rows = all(&mut m);
     (rows, m.open_transactions())
 }
