@@ -47,6 +47,13 @@ impl PgVersion {
         self >= PgVersion::V16
     }
 
+    /// PG 15 made `PageRepairFragmentation` (run by pruning) cut the unused
+    /// line pointers at the end of the array; before, only VACUUM's
+    /// `PageTruncateLinePointerArray` did.
+    pub fn prune_truncates_line_pointers(self) -> bool {
+        self >= PgVersion::V15
+    }
+
     /// PG 18's in-place updates carry invalidation messages.
     pub fn inplace_has_invals(self) -> bool {
         self >= PgVersion::V18
