@@ -4,16 +4,57 @@
 #   2. the decoder crate's unit tests (plain cargo test),
 #   3. the extension's #[pg_test]s (cargo pgrx test, server run as `postgres`),
 #   4. the tests/pg_regress/ suite (pg_regress against a throwaway cluster).
+#   5. the heap redo consistency check (scripts/redo-check.sh).
 # Ends with one line "tests: N passed, M failed".
+#
+# PostgreSQL 15 by default (PG_MAJOR / PG_CONFIG select another, see
+# scripts/lib.sh). Several majors, one after the other:
+#   XLOGMINER_PG_MAJORS="14 15 16 17 18" bash scripts/test.sh
+#   bash scripts/test.sh --all-majors
+# PG_CONFIG_<major> (e.g. PG_CONFIG_15) names the pg_config of one of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+
+majors=${XLOGMINER_PG_MAJORS:-}
+if [ "${1:-}" = --all-majors ]; then
+  majors="14 15 16 17 18"
+fi
+if [ -n "$majors" ]; then
+  all_passed=0
+  all_failed=0
+  for m in $majors; do
+    echo "=== PostgreSQL $m"
+    cfg_var=PG_CONFIG_$m
+    log=$(mktemp "${TMPDIR:-/tmp}/xlogminer-major.XXXXXX")
+    env -u PG_BIN -u PG_CONFIG -u XLOGMINER_PG_MAJORS PG_MAJOR="$m" \
+      ${!cfg_var:+PG_CONFIG=${!cfg_var}} bash scripts/test.sh 2>&1 | tee "$log" || true
+    line=$(grep -E '^tests: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+    rm -f "$log"
+    p=$(sed -n 's/^tests: \([0-9]*\) passed.*/\1/p' <<<"$line")
+    f=$(sed -n 's/.* \([0-9]*\) failed$/\1/p' <<<"$line")
+    # A major whose run died before its last line counts as one failure.
+    all_passed=$((all_passed + ${p:-0}))
+    all_failed=$((all_failed + ${f:-1}))
+    echo "=== PostgreSQL $m: ${p:-0} passed, ${f:-1} failed" | sed 's/: /, /'
+  done
+  echo "tests: $all_passed passed, $all_failed failed"
+  [ "$all_failed" = 0 ]
+  exit
+fi
+
 bash scripts/setup-toolchain.sh
 source scripts/lib.sh
+check_pgrx_config
+echo "== PostgreSQL $PG_MAJOR ($PG_CONFIG)"
 
-WORK=$(mktemp -d /var/tmp/xlogminer-test.XXXXXX)
+# XLOGMINER_TEST_DIR / XLOGMINER_TEST_PORT: where and on which ports the
+# throwaway clusters live (two suites on one machine must not share them).
+# The regression cluster takes the port, the redo check the next one.
+WORK=$(mktemp -d "${XLOGMINER_TEST_DIR:-/var/tmp/xlogminer-test}.XXXXXX")
+PORT=${XLOGMINER_TEST_PORT:-54329}
 chmod 755 "$WORK"
-cleanup() { cluster_stop "$WORK/cluster"; rm -rf "$WORK"; }
+cleanup() { cluster_stop "$WORK/cluster"; cluster_stop "$WORK/redo"; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 passed=0
@@ -33,7 +74,7 @@ grep -q '^test result: ok' "$WORK/unit.log" && ! grep -q '^test result: FAILED' 
 
 echo "== extension #[pg_test]s (cargo pgrx test)"
 install -d -o postgres -g postgres "$WORK/pgtest"
-if ! timeout 1800 cargo pgrx test "pg$PG_MAJOR" --runas postgres --pgdata "$WORK/pgtest/data" 2>&1 \
+if ! timeout 1800 cargo pgrx test "pg$PG_MAJOR" --no-default-features --runas postgres --pgdata "$WORK/pgtest/data" 2>&1 \
     | tee "$WORK/pgtest.log" | grep -E '^test result|FAILED|panicked'; then :; fi
 count "$WORK/pgtest.log" '[0-9]+ passed' '[0-9]+ failed'
 grep -q '^test result: ok' "$WORK/pgtest.log" || failed=$((failed + 1))
@@ -43,11 +84,11 @@ echo "== regression suite (tests/pg_regress/ with pg_regress)"
 # above installed a debug build with test code into the same place, and
 # the user must not be left with that one.
 install_extension --release
-cluster_start "$WORK/cluster" 54329 "wal_compression = pglz" "wal_keep_size = 4GB" "max_wal_size = 4GB"
+cluster_start "$WORK/cluster" "$PORT" "wal_compression = pglz" "wal_keep_size = 4GB" "max_wal_size = 4GB"
 PG_REGRESS=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress
 tests=$(sed -n 's/^test: //p' tests/pg_regress/schedule | tr '\n' ' ')
 set +e
-timeout 1800 "$PG_REGRESS" --host="$WORK/cluster" --port=54329 --user=postgres \
+timeout 1800 "$PG_REGRESS" --host="$WORK/cluster" --port="$PORT" --user=postgres \
   --inputdir=tests/pg_regress --outputdir="$WORK/regress" --bindir="$PG_BIN" \
   --dbname=xlogminer_regress $tests 2>&1 | tee "$WORK/regress.log"
 rc=${PIPESTATUS[0]}
@@ -59,6 +100,15 @@ failed=$((failed + r_bad))
 if [ "$rc" != 0 ]; then
   [ -f "$WORK/regress/regression.diffs" ] && head -200 "$WORK/regress/regression.diffs"
   [ "$r_bad" = 0 ] && failed=$((failed + 1))
+fi
+
+cluster_stop "$WORK/cluster"
+
+echo "== heap redo against the server's pages (scripts/redo-check.sh)"
+if bash scripts/redo-check.sh "$WORK/redo" $((PORT + 1)) 2>&1 | tee "$WORK/redo.log" | tail -5; then
+  grep -q ', 0 differing$' "$WORK/redo.log" && passed=$((passed + 1)) || failed=$((failed + 1))
+else
+  failed=$((failed + 1))
 fi
 
 echo "tests: $passed passed, $failed failed"
