@@ -54,6 +54,17 @@ impl PgVersion {
         self >= PgVersion::V15
     }
 
+    /// PG 16 rewrote the heap, heap2 and btree descriptions as `key: value`
+    /// lists (`rmgr::desc16`).
+    pub fn keyed_descriptions(self) -> bool {
+        self >= PgVersion::V16
+    }
+
+    /// PG 17's btree DELETE and REUSE_PAGE descriptions add `isCatalogRel`.
+    pub fn btree_desc_has_catalog_rel(self) -> bool {
+        self >= PgVersion::V17
+    }
+
     /// PG 18's in-place updates carry invalidation messages.
     pub fn inplace_has_invals(self) -> bool {
         self >= PgVersion::V18

@@ -400,9 +400,15 @@ pub fn identify(version: PgVersion, info: u8) -> Option<&'static str> {
 
 /// Port of `heap2_desc` (heapdesc.c).
 pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
-    match Heap2Record::parse(input.version, input.info, input.main_data)? {
-        Heap2Record::Rewrite => {}
-        Heap2Record::PruneFreeze(r) => prune_freeze_desc(&r, input.block0_data, buf)?,
+    let rec = Heap2Record::parse(input.version, input.info, input.main_data)?;
+    if let Heap2Record::PruneFreeze(r) = rec {
+        return prune_freeze_desc(&r, input.block0_data, buf);
+    }
+    if input.version.keyed_descriptions() {
+        return super::desc16::heap2(input, buf);
+    }
+    match rec {
+        Heap2Record::Rewrite | Heap2Record::PruneFreeze(_) => {}
         Heap2Record::Prune(r) => {
             let _ = write!(
                 buf,

@@ -18,6 +18,7 @@ pub mod btree;
 pub mod clog;
 pub mod commit_ts;
 pub mod dbase;
+pub mod desc16;
 pub mod generic;
 pub mod gin;
 pub mod gist;
