@@ -48,7 +48,10 @@ cluster_start() {
       for line in "$@"; do echo "$line"; done
     } >>"$dir/data/postgresql.conf"
   fi
-  as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+  # A relocatable build's contrib modules (dblink) need its own libpq, not
+  # the system's.
+  as_postgres env LD_LIBRARY_PATH="$("$PG_CONFIG" --libdir)" \
+    "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
     || { cat "$dir/server.log"; return 1; }
 }
 

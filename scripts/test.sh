@@ -87,6 +87,10 @@ install_extension --release
 cluster_start "$WORK/cluster" "$PORT" "wal_compression = pglz" "wal_keep_size = 4GB" "max_wal_size = 4GB"
 PG_REGRESS=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress
 tests=$(sed -n 's/^test: //p' tests/pg_regress/schedule | tr '\n' ' ')
+if [ "$PG_MAJOR" = 14 ]; then
+  # No pg_walinspect before 15: waldump_compare is 14's reference.
+  tests=$(for t in $tests; do case $t in records | walinspect_compare) ;; *) printf '%s ' "$t" ;; esac; done)
+fi
 set +e
 timeout 1800 "$PG_REGRESS" --host="$WORK/cluster" --port="$PORT" --user=postgres \
   --inputdir=tests/pg_regress --outputdir="$WORK/regress" --bindir="$PG_BIN" \
@@ -98,7 +102,12 @@ r_bad=$(grep -cE 'FAILED|failed \(ignored\)' "$WORK/regress.log" || true)
 passed=$((passed + r_ok))
 failed=$((failed + r_bad))
 if [ "$rc" != 0 ]; then
-  [ -f "$WORK/regress/regression.diffs" ] && head -200 "$WORK/regress/regression.diffs"
+  if [ -f "$WORK/regress/regression.diffs" ]; then
+    head -200 "$WORK/regress/regression.diffs"
+    # Kept beside the (removed) work directory, for a look at all of it.
+    cp "$WORK/regress/regression.diffs" "$WORK.diffs"
+    echo "(all differences: $WORK.diffs)"
+  fi
   [ "$r_bad" = 0 ] && failed=$((failed + 1))
 fi
 

@@ -55,13 +55,16 @@ impl PgVersion {
     }
 
     /// PG 16 rewrote the heap, heap2 and btree descriptions as `key: value`
-    /// lists (`rmgr::desc16`).
+    /// lists (`rmgr::desc16`) and named conflict horizons
+    /// `snapshotConflictHorizon` elsewhere too (spgist).
     pub fn keyed_descriptions(self) -> bool {
         self >= PgVersion::V16
     }
 
-    /// PG 17's btree DELETE and REUSE_PAGE descriptions add `isCatalogRel`.
-    pub fn btree_desc_has_catalog_rel(self) -> bool {
+    /// PG 17's descriptions of records with a snapshot conflict horizon
+    /// (btree DELETE and REUSE_PAGE, spgist VACUUM_REDIRECT) add
+    /// `isCatalogRel`.
+    pub fn desc_has_catalog_rel(self) -> bool {
         self >= PgVersion::V17
     }
 

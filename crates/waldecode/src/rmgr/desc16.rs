@@ -220,7 +220,7 @@ fn delvacuum(buf: &mut String, d: &[u8], ndeleted: u16, nupdated: u16) -> Option
 }
 
 /// `btree_desc` of PG 16-18; `isCatalogRel` is printed from PG 17 on
-/// ([`crate::PgVersion::btree_desc_has_catalog_rel`]).
+/// ([`crate::PgVersion::desc_has_catalog_rel`]).
 pub fn btree(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
     let d = input.main_data;
     let blk = input.block0_data;
@@ -260,7 +260,7 @@ pub fn btree(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
                 "snapshotConflictHorizon: {}, ndeleted: {ndeleted}, nupdated: {nupdated}",
                 u32_at(d, 0)?
             );
-            if input.version.btree_desc_has_catalog_rel() {
+            if input.version.desc_has_catalog_rel() {
                 let _ = write!(buf, ", isCatalogRel: {}", tf(*d.get(8)?));
             }
             if let Some(b) = blk {
@@ -305,7 +305,7 @@ pub fn btree(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
                 u32_at(d, 8)?,
                 full_xid(u64_at(d, 16)?)
             );
-            if input.version.btree_desc_has_catalog_rel() {
+            if input.version.desc_has_catalog_rel() {
                 let _ = write!(buf, ", isCatalogRel: {}", tf(*d.get(24)?));
             }
         }

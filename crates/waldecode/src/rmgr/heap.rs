@@ -492,7 +492,7 @@ mod tests {
             .done();
         assert_eq!(
             desc(PgVersion::V18, RM_HEAP_ID, XLOG_HEAP_INPLACE, &d18),
-            "off 12; inval msgs: relcache 1259"
+            "off: 12; inval msgs: relcache 1259"
         );
     }
 
