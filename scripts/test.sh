@@ -84,7 +84,10 @@ echo "== regression suite (tests/pg_regress/ with pg_regress)"
 # above installed a debug build with test code into the same place, and
 # the user must not be left with that one.
 install_extension --release
-cluster_start "$WORK/cluster" "$PORT" "wal_compression = pglz" "wal_keep_size = 4GB" "max_wal_size = 4GB"
+# PG 14's wal_compression is a boolean (on = pglz).
+wal_compression=pglz
+[ "$PG_MAJOR" -ge 15 ] || wal_compression=on
+cluster_start "$WORK/cluster" "$PORT" "wal_compression = $wal_compression" "wal_keep_size = 4GB" "max_wal_size = 4GB"
 PG_REGRESS=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress
 tests=$(sed -n 's/^test: //p' tests/pg_regress/schedule | tr '\n' ' ')
 if [ "$PG_MAJOR" = 14 ]; then

@@ -56,11 +56,27 @@ impl Drop for TempFile {
         // descriptor twice. A subtransaction's abort leaves it open.
         // SAFETY: reads the transaction state; closes a file still open.
         unsafe {
-            if pg_sys::IsTransactionState() || pg_sys::IsSubTransaction() {
+            if pg_sys::IsTransactionState() || (pg_sys::IsSubTransaction() && !aborting()) {
                 pg_sys::BufFileClose(self.0);
             }
         }
     }
+}
+
+/// PG 18 drops the function's state (and so this file) inside a
+/// subtransaction's abort, where closing would flush a page the failed
+/// write left in BufFile's buffer and raise the same error again inside
+/// the abort; the top transaction's resource owner closes the file
+/// instead. Before 18 the state is dropped before the abort.
+#[cfg(feature = "pg18")]
+fn aborting() -> bool {
+    // SAFETY: reads the transaction state.
+    unsafe { pg_sys::IsAbortedTransactionBlockState() || !pg_sys::IsTransactionState() }
+}
+
+#[cfg(not(feature = "pg18"))]
+fn aborting() -> bool {
+    false
 }
 
 /// Opens a spill file (the page store calls it once, when a page first
