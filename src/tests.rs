@@ -108,6 +108,9 @@ pub mod pg_test {
 
     #[must_use]
     pub fn postgresql_conf_options() -> Vec<&'static str> {
-        vec!["wal_level = 'replica'", "wal_compression = 'pglz'"]
+        // PG 14's wal_compression is a boolean (on = pglz).
+        let compression =
+            if cfg!(feature = "pg14") { "wal_compression = on" } else { "wal_compression = 'pglz'" };
+        vec!["wal_level = 'replica'", compression]
     }
 }
