@@ -109,8 +109,11 @@ pub mod pg_test {
     #[must_use]
     pub fn postgresql_conf_options() -> Vec<&'static str> {
         // PG 14's wal_compression is a boolean (on = pglz).
-        let compression =
-            if cfg!(feature = "pg14") { "wal_compression = on" } else { "wal_compression = 'pglz'" };
+        let compression = if cfg!(feature = "pg14") {
+            "wal_compression = on"
+        } else {
+            "wal_compression = 'pglz'"
+        };
         vec!["wal_level = 'replica'", compression]
     }
 }
