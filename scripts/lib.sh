@@ -2,15 +2,23 @@
 # Everything a throwaway cluster needs: it runs as the unprivileged
 # `postgres` OS user (the server refuses root) in a directory we create.
 
-# PG_BIN / PG_CONFIG select the PostgreSQL to build against and run (the
-# system's by default, or a relocatable tree); either one implies the other.
+# PG_MAJOR picks the PostgreSQL major to build against and test (15 by
+# default); PG_BIN / PG_CONFIG a particular installation of it (either one
+# implies the other). Without them, 15 is the system's and every other
+# major the relocatable build scripts/setup-majors.sh unpacks.
 PG_MAJOR=${PG_MAJOR:-15}
 if [ -z "${PG_BIN:-}" ] && [ -n "${PG_CONFIG:-}" ]; then
   PG_BIN=$("$PG_CONFIG" --bindir)
 fi
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
+if [ -z "${PG_BIN:-}" ]; then
+  if [ "$PG_MAJOR" = 15 ]; then
+    PG_BIN=/usr/lib/postgresql/15/bin
+  else
+    PG_BIN=$(dirname "$(bash "$(dirname "${BASH_SOURCE[0]}")/setup-majors.sh" "$PG_MAJOR" | sed -n "s/^pg$PG_MAJOR=//p")")
+  fi
+fi
 PG_CONFIG=${PG_CONFIG:-$PG_BIN/pg_config}
-export PG_BIN PG_CONFIG
+export PG_MAJOR PG_BIN PG_CONFIG
 # Cargo's build cache lives outside the clone so CI runs reuse it.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/xlogminer-target}
 export PGRX_HOME=${PGRX_HOME:-$HOME/.pgrx}
@@ -31,7 +39,13 @@ cluster_start() {
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     install -d -o postgres -g postgres -m 700 "$dir" "$dir/data"
     # shellcheck disable=SC2086
-    as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 ${INITDB_OPTS:-} >"$dir/initdb.log" 2>&1 \
+    # PG 18's initdb turns data checksums on by default; every major's
+    # cluster is made alike, without them (the tests' WAL then has no
+    # hint-bit images, as on 14-17).
+    local checksums=()
+    [ "$PG_MAJOR" -ge 18 ] && checksums=(--no-data-checksums)
+    as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 \
+      "${checksums[@]}" ${INITDB_OPTS:-} >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log"; return 1; }
     {
       echo "port = $port"
@@ -42,7 +56,10 @@ cluster_start() {
       for line in "$@"; do echo "$line"; done
     } >>"$dir/data/postgresql.conf"
   fi
-  as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+  # A relocatable build's contrib modules (dblink) need its own libpq, not
+  # the system's.
+  as_postgres env LD_LIBRARY_PATH="$("$PG_CONFIG" --libdir)" \
+    "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
     || { cat "$dir/server.log"; return 1; }
 }
 
@@ -51,7 +68,7 @@ cluster_stop() {
   [ -f "$dir/data/postmaster.pid" ] && as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null || true
 }
 
-# cargo pgrx test takes its pg_config from $PGRX_HOME/config.toml, not from
+# cargo pgrx takes its pg_config from $PGRX_HOME/config.toml, not from
 # PG_CONFIG: refuse to go on when the two differ, or the #[pg_test] step
 # would install into another server's directories.
 check_pgrx_config() {
@@ -59,7 +76,7 @@ check_pgrx_config() {
   configured=$(sed -n "s/^pg$PG_MAJOR = \"\(.*\)\"$/\1/p" "$PGRX_HOME/config.toml" 2>/dev/null)
   if [ "$(realpath -m "$configured")" != "$(realpath -m "$PG_CONFIG")" ]; then
     echo "error: $PGRX_HOME/config.toml has pg$PG_MAJOR = \"$configured\", but PG_CONFIG is $PG_CONFIG" >&2
-    echo "hint: set PGRX_HOME to a directory of its own and run: cargo pgrx init --pg$PG_MAJOR $PG_CONFIG" >&2
+    echo "hint: set PGRX_HOME to a directory of its own, or run scripts/setup-toolchain.sh with this PG_CONFIG" >&2
     return 1
   fi
 }
@@ -67,5 +84,5 @@ check_pgrx_config() {
 # Builds and installs the extension into the server's directories.
 install_extension() {
   local profile_flag=${1:-}
-  cargo pgrx install --pg-config "$PG_CONFIG" $profile_flag >/dev/null
+  cargo pgrx install --pg-config "$PG_CONFIG" --no-default-features --features "pg$PG_MAJOR" $profile_flag >/dev/null
 }

@@ -33,7 +33,6 @@ import re
 import resource
 import shlex
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -41,7 +40,7 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the clone
-from benchlib import PG_BIN, ROOT, Cluster
+from benchlib import PG_BIN, Cluster, exit_on_signals, free_port, loadavg, log, machine, write_section
 
 # Durability as shipped (fsync, synchronous_commit, full_page_writes on).
 SETTINGS = [
@@ -63,11 +62,6 @@ END = "<!-- /workload-impact -->"
 TICK = os.sysconf("SC_CLK_TCK")
 
 _children = []
-
-
-def log(msg):
-    """Prints a progress line to stderr."""
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 def spawn(cmd, **kw):
@@ -257,27 +251,6 @@ def mining_sql(args, start_lsn):
     return f"SELECT count(*) AS n FROM xlogminer_contents({', '.join(window)})"
 
 
-def free_port():
-    """The first port of PORTS that no server's Unix socket uses."""
-    with open("/proc/net/unix") as f:
-        used = {int(p) for p in re.findall(r"\.s\.PGSQL\.(\d+)", f.read())}
-    return next(p for p in PORTS if p not in used)
-
-
-def machine():
-    """Cores, memory and operating system, for the report."""
-    with open("/proc/meminfo") as f:
-        mem_gib = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1)) / 1048576
-    with open("/etc/os-release") as f:
-        os_name = re.search(r'PRETTY_NAME="?([^"\n]*)', f.read()).group(1)
-    return f"{os.cpu_count()} cores, {mem_gib:.0f} GiB RAM, {os_name}"
-
-
-def loadavg():
-    """The 1, 5 and 15 minute load averages, for the report."""
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def measure(c, args):
     """Loads pgbench, writes the WAL to mine, runs the rounds; the facts the report needs."""
     if not c.query("SELECT 1 FROM pg_available_extensions WHERE name = 'xlogminer'", timeout=60):
@@ -394,21 +367,6 @@ def render(args, settings, facts, load_before, load_after):
     return "\n".join(out) + "\n"
 
 
-def write_benchmarks(report):
-    """Puts report into BENCHMARKS.md between BEGIN and END, replacing a previous run's section."""
-    path = os.path.join(ROOT, "BENCHMARKS.md")
-    with open(path) as f:
-        text = f.read()
-    section = f"{BEGIN}\n{report}\n{END}\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    with open(path, "w") as f:
-        f.write(text)
-
-
 def parse_args():
     """The command line, with --quick's or the default sizes filled in."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -445,12 +403,11 @@ def main():
     """Runs the measurement in a throwaway cluster, always removed, and reports."""
     args = parse_args()
     settings = SETTINGS + [" = ".join(part.strip() for part in s.split("=", 1)) for s in args.set]
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
+    exit_on_signals()
     load_before = loadavg()
-    c = Cluster(tempfile.mkdtemp(prefix="xlm-load-", dir="/var/tmp"), free_port(), settings)
+    c = Cluster(tempfile.mkdtemp(prefix="xlm-load-", dir="/var/tmp"), free_port(PORTS), settings)
     try:
-        c.start(fresh=False)
+        c.start()
         facts = measure(c, args)
     except KeyboardInterrupt:
         sys.exit("load.py: interrupted")
@@ -461,7 +418,7 @@ def main():
     report = render(args, settings, facts, load_before, loadavg())
     print(report)
     if args.write_benchmarks:
-        write_benchmarks(report)
+        write_section(BEGIN, END, report)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Installs what building and testing xlogminer needs on Debian 12, as root, and
-# skips each step that is already done: PostgreSQL 15 server + dev headers +
-# pg_cron, sudo (cargo-pgrx's --runas uses it), cargo-pgrx 0.18.0 and its
-# config. Safe to run repeatedly; prints what it does.
+# skips each step that is already done: sudo (cargo-pgrx's --runas uses it),
+# PostgreSQL 15 server + dev headers + pg_cron from Debian when the system's
+# 15 is used, the relocatable build of any other major (scripts/setup-majors.sh),
+# cargo-pgrx 0.18.0, and its config naming every major's pg_config. Safe to
+# run repeatedly; prints what it does.
+#
+# PG_MAJOR (default 15) and optionally PG_CONFIG select the PostgreSQL, as in
+# scripts/lib.sh.
 set -euo pipefail
-
-PG_MAJOR=${PG_MAJOR:-15}
-if [ -z "${PG_CONFIG:-}" ] && [ -n "${PG_BIN:-}" ]; then
-  PG_CONFIG=$PG_BIN/pg_config
-fi
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
+cd "$(dirname "$0")/.."
 
 need_pkgs=()
-for p in postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-cron postgresql-contrib sudo; do
+wanted=(sudo)
+PG_MAJOR=${PG_MAJOR:-15}
+if [ -z "${PG_CONFIG:-}" ] && [ -z "${PG_BIN:-}" ] && [ "$PG_MAJOR" = 15 ]; then
+  wanted+=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-contrib)
+fi
+for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -22,14 +27,31 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
 fi
 
+# After the packages: lib.sh resolves PG_CONFIG (downloading a relocatable
+# build of a major other than 15).
+source scripts/lib.sh
+
 if ! cargo pgrx --version 2>/dev/null | grep -q '0\.18\.0'; then
   echo "setup: installing cargo-pgrx 0.18.0 (takes a few minutes)"
   cargo install cargo-pgrx --version 0.18.0 --locked
 fi
 
-export PGRX_HOME=${PGRX_HOME:-$HOME/.pgrx}
-if ! grep -q "pg$PG_MAJOR" "$PGRX_HOME/config.toml" 2>/dev/null; then
-  echo "setup: cargo pgrx init --pg$PG_MAJOR $PG_CONFIG"
-  cargo pgrx init --pg$PG_MAJOR "$PG_CONFIG"
+# `cargo pgrx init` rewrites the whole config: keep the majors it already
+# names and add or replace this one.
+config=$PGRX_HOME/config.toml
+configured=$(sed -n "s/^pg$PG_MAJOR = \"\(.*\)\"$/\1/p" "$config" 2>/dev/null)
+if [ "$(realpath -m "$configured")" != "$(realpath -m "$PG_CONFIG")" ]; then
+  args=()
+  while read -r line; do
+    major=$(sed -n 's/^pg\([0-9]*\) = ".*"$/\1/p' <<<"$line")
+    path=$(sed -n 's/^pg[0-9]* = "\(.*\)"$/\1/p' <<<"$line")
+    if [ -n "$major" ] && [ "$major" != "$PG_MAJOR" ] && [ -x "$path" ]; then
+      args+=("--pg$major" "$path")
+    fi
+  done < <(cat "$config" 2>/dev/null || true)
+  args+=("--pg$PG_MAJOR" "$PG_CONFIG")
+  echo "setup: cargo pgrx init ${args[*]}"
+  mkdir -p "$PGRX_HOME"
+  cargo pgrx init "${args[@]}" >/dev/null
 fi
-echo "setup: toolchain ready"
+echo "setup: toolchain ready for PostgreSQL $PG_MAJOR ($PG_CONFIG)"

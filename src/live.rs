@@ -92,6 +92,17 @@ pub fn toast_chunks(ptr: &ToastPointer) -> Option<Vec<(i32, Vec<u8>)>> {
             pg_sys::Oid::from(pg_sys::F_OIDEQ),
             pg_sys::Datum::from(ptr.valueid),
         );
+        // PG 18 added an instrumentation argument (NULL: none).
+        #[cfg(feature = "pg18")]
+        let scan = pg_sys::index_beginscan(
+            rel,
+            index,
+            &raw mut pg_sys::SnapshotAnyData,
+            std::ptr::null_mut(),
+            1,
+            0,
+        );
+        #[cfg(not(feature = "pg18"))]
         let scan = pg_sys::index_beginscan(rel, index, &raw mut pg_sys::SnapshotAnyData, 1, 0);
         (*scan).ignore_killed_tuples = false;
         pg_sys::index_rescan(scan, &mut key, 1, std::ptr::null_mut(), 0);

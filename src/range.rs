@@ -45,10 +45,35 @@ pub fn server_end() -> (Lsn, u32) {
         if pg_sys::RecoveryInProgress() {
             pg_sys::GetXLogReplayRecPtr(&mut tli)
         } else {
-            pg_sys::GetFlushRecPtr(&mut tli)
+            flush_rec_ptr(&mut tli)
         }
     };
     (Lsn(lsn), tli)
+}
+
+/// `GetFlushRecPtr` and the timeline the server writes: PG 15 made the
+/// function return the timeline; before, a backend's `ThisTimeLineID` holds
+/// it once `RecoveryInProgress()` has returned false (InitXLOGAccess).
+///
+/// # Safety
+/// Reads shared memory state and a backend global; call in a backend.
+#[cfg(feature = "pg14")]
+unsafe fn flush_rec_ptr(tli: &mut pg_sys::TimeLineID) -> pg_sys::XLogRecPtr {
+    // SAFETY: the caller is a backend out of recovery.
+    unsafe {
+        *tli = pg_sys::ThisTimeLineID;
+        pg_sys::GetFlushRecPtr()
+    }
+}
+
+/// See the PG 14 version above.
+///
+/// # Safety
+/// Reads shared memory state; call in a backend.
+#[cfg(not(feature = "pg14"))]
+unsafe fn flush_rec_ptr(tli: &mut pg_sys::TimeLineID) -> pg_sys::XLogRecPtr {
+    // SAFETY: only reads shared memory state.
+    unsafe { pg_sys::GetFlushRecPtr(tli) }
 }
 
 fn server_wal_dir() -> PathBuf {

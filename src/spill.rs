@@ -26,8 +26,9 @@ impl Spill for TempFile {
         let at = offset(slot)?;
         // SAFETY: BLCKSZ bytes from the page to an open file; going over
         // temp_file_limit raises an ERROR, which pgrx carries out.
-        let n = unsafe { pg_sys::FileWrite(self.0, page.as_ptr() as *mut _, BLCKSZ as i32, at, 0) };
-        if n != BLCKSZ as i32 {
+        let n = unsafe { pg_sys::FileWrite(self.0, page.as_ptr() as *mut _, BLCKSZ as _, at, 0) };
+        // int before PG 16, ssize_t after.
+        if n as i64 != BLCKSZ as i64 {
             return Err(io::Error::last_os_error());
         }
         Ok(())
@@ -36,8 +37,9 @@ impl Spill for TempFile {
     fn read_page(&mut self, slot: u64, page: &mut PageBuf) -> io::Result<()> {
         let at = offset(slot)?;
         // SAFETY: at most BLCKSZ bytes into the page from an open file.
-        let n = unsafe { pg_sys::FileRead(self.0, page.as_mut_ptr().cast(), BLCKSZ as i32, at, 0) };
-        if n != BLCKSZ as i32 {
+        let n = unsafe { pg_sys::FileRead(self.0, page.as_mut_ptr().cast(), BLCKSZ as _, at, 0) };
+        // int before PG 16, ssize_t after.
+        if n as i64 != BLCKSZ as i64 {
             return Err(io::Error::other(format!(
                 "read {n} of {BLCKSZ} bytes of a temporary file"
             )));
@@ -51,7 +53,8 @@ impl Drop for TempFile {
         // The file belongs to the top transaction's resource owner. When
         // the top transaction aborts, that owner closes it before the
         // memory holding this value goes: closing it again would free its
-        // descriptor twice. A subtransaction's abort leaves it open.
+        // descriptor twice. A subtransaction's abort leaves it open (and,
+        // the file unbuffered, closing it there writes nothing).
         // SAFETY: reads the transaction state; closes a file still open.
         unsafe {
             if pg_sys::IsTransactionState() || pg_sys::IsSubTransaction() {

@@ -32,8 +32,8 @@ fn xlogminer_records(
         name!(record_length, i32),
         name!(main_data_length, i32),
         name!(fpi_length, i32),
-        name!(description, String),
-        name!(block_ref, String),
+        name!(description, Option<String>),
+        name!(block_ref, Option<String>),
     ),
 > {
     crate::privileges::check_read_wal();
@@ -54,10 +54,22 @@ fn xlogminer_records(
             rec.total_len() as i32,
             rec.main_data().len() as i32,
             rec.fpi_len() as i32,
-            description,
-            block_ref,
+            text_column(description),
+            text_column(block_ref),
         ))
     }))
+}
+
+/// pg_walinspect of PG 16 and later returns NULL for an empty description
+/// or block-reference list; 14 and 15 an empty string.
+const EMPTY_TEXT_IS_NULL: bool = !cfg!(any(feature = "pg14", feature = "pg15"));
+
+fn text_column(s: String) -> Option<String> {
+    if s.is_empty() && EMPTY_TEXT_IS_NULL {
+        None
+    } else {
+        Some(s)
+    }
 }
 
 /// A `'static` copy of a name: built-in names already are; the few others

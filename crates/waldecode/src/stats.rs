@@ -85,7 +85,6 @@ impl WalStats {
     /// The rows of `GetXLogSummaryStats`: one per built-in resource manager
     /// (and per custom one seen), or one per record type that occurred.
     pub fn rows(&self, per_record: bool) -> Vec<StatsRow> {
-        let version = self.version.unwrap_or(PgVersion::V15);
         let total_count = self.total_count();
         let total_rec: u64 = self.rmgr.iter().map(|c| c.rec_len).sum();
         let total_fpi: u64 = self.rmgr.iter().map(|c| c.fpi_len).sum();
@@ -110,9 +109,11 @@ impl WalStats {
             let name = describe::rmgr_name(rmid);
             if per_record {
                 for (recid, c) in self.record[usize::from(rmid)].iter().enumerate() {
-                    if c.count == 0 {
+                    // A counted record set the version: record types are
+                    // named as that major names them, never guessed.
+                    let Some(version) = self.version.filter(|_| c.count > 0) else {
                         continue;
-                    }
+                    };
                     let ty = describe::record_type_of(version, rmid, (recid as u8) << 4);
                     out.push(row(format!("{name}/{ty}"), c));
                 }

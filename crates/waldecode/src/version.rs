@@ -47,6 +47,65 @@ impl PgVersion {
         self >= PgVersion::V16
     }
 
+    /// PG 15 allows custom resource managers (ids 128-255).
+    pub fn allows_custom_rmgrs(self) -> bool {
+        self >= PgVersion::V15
+    }
+
+    /// PG 15 added the WAL_LOG database strategy and renumbered the
+    /// database records (14: CREATE 0x00, DROP 0x10).
+    pub fn has_wal_log_database_strategy(self) -> bool {
+        self >= PgVersion::V15
+    }
+
+    /// PG 15's commit, abort and prepare records list dropped statistics.
+    pub fn has_dropped_stats(self) -> bool {
+        self >= PgVersion::V15
+    }
+
+    /// PG 16 made `xl_hash_vacuum_one_page.ntuples` a uint16 (followed by
+    /// isCatalogRel).
+    pub fn hash_vacuum_ntuples_is_u16(self) -> bool {
+        self >= PgVersion::V16
+    }
+
+    /// PG 17 made SLRU page numbers (CLOG, CommitTs, MultiXact records)
+    /// 64-bit.
+    pub fn slru_pages_are_64bit(self) -> bool {
+        self >= PgVersion::V17
+    }
+
+    /// PG 17's `CheckPoint` has `wal_level`, and XLOG_CHECKPOINT_REDO exists.
+    pub fn checkpoint_has_wal_level(self) -> bool {
+        self >= PgVersion::V17
+    }
+
+    /// PG 18's `xl_xact_stats_item` has a 64-bit object id (16 bytes).
+    pub fn stats_item_has_64bit_objid(self) -> bool {
+        self >= PgVersion::V18
+    }
+
+    /// PG 15 made `PageRepairFragmentation` (run by pruning) cut the unused
+    /// line pointers at the end of the array; before, only VACUUM's
+    /// `PageTruncateLinePointerArray` did.
+    pub fn prune_truncates_line_pointers(self) -> bool {
+        self >= PgVersion::V15
+    }
+
+    /// PG 16 rewrote the heap, heap2 and btree descriptions as `key: value`
+    /// lists (`rmgr::desc16`) and named conflict horizons
+    /// `snapshotConflictHorizon` elsewhere too (spgist).
+    pub fn keyed_descriptions(self) -> bool {
+        self >= PgVersion::V16
+    }
+
+    /// PG 17's descriptions of records with a snapshot conflict horizon
+    /// (btree DELETE and REUSE_PAGE, spgist VACUUM_REDIRECT) add
+    /// `isCatalogRel`.
+    pub fn desc_has_catalog_rel(self) -> bool {
+        self >= PgVersion::V17
+    }
+
     /// PG 18's in-place updates carry invalidation messages.
     pub fn inplace_has_invals(self) -> bool {
         self >= PgVersion::V18

@@ -1,6 +1,12 @@
 -- Installs the extension and the helpers the other tests share.
 CREATE EXTENSION xlogminer;
-CREATE EXTENSION pg_walinspect;
+-- pg_walinspect arrived in PostgreSQL 15; on 14 the tests that need it are
+-- left out (scripts/test.sh) and waldump_compare is the reference.
+DO $$ BEGIN
+  IF EXISTS (SELECT FROM pg_available_extensions WHERE name = 'pg_walinspect') THEN
+    CREATE EXTENSION pg_walinspect;
+  END IF;
+END $$;
 CREATE EXTENSION dblink;
 \df xlogminer_*
 

@@ -7,6 +7,9 @@
 //! Tuples are split into columns by [`tuple`]; values kept out of line are
 //! known by their TOAST pointers ([`toast`]).
 
+pub mod check;
+pub mod edit;
+pub mod mask;
 pub mod page;
 pub mod redo;
 pub mod store;

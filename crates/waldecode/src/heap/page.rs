@@ -129,48 +129,89 @@ pub fn set_unused(p: &mut PageBuf, offnum: u16) -> bool {
     true
 }
 
-/// `PageRepairFragmentation`: packs the normal items' storage against the
-/// end of the page. Items keep their offsets numbers.
-pub fn repair_fragmentation(p: &mut PageBuf) -> bool {
-    if !sane(p) {
+/// `PageRepairFragmentation` (PG 14+): clears the line pointers marked
+/// unused, packs the storage of the others against the special space in
+/// line-pointer order (as `compactify_tuples` lays it out, presorted or
+/// not), and with `truncate_tail` (PG 15+) cuts the unused line pointers
+/// at the end of the array, all of them when none is used. False when the
+/// page does not add up (the server raises ERROR there).
+pub fn repair_fragmentation(p: &mut PageBuf, truncate_tail: bool) -> bool {
+    if !sane(p) || !special(p).is_multiple_of(8) {
         return false;
     }
     let mut items: Vec<(u16, usize, usize)> = Vec::new();
-    for n in 1..=max_offset(p) as u16 {
-        if let Some((off, flags, len)) = item(p, n) {
-            if flags == LP_NORMAL && len > 0 {
-                if off < SIZE_OF_PAGE_HEADER || off + len > special(p) {
-                    return false;
-                }
-                items.push((n, off, len));
+    let mut final_used = 0usize;
+    let nline = max_offset(p);
+    for n in 1..=nline as u16 {
+        let Some((off, flags, len)) = item(p, n) else { return false };
+        if flags == LP_UNUSED {
+            set_item(p, n, 0, LP_UNUSED, 0);
+            continue;
+        }
+        final_used = usize::from(n);
+        if len > 0 {
+            if off < upper(p) || off >= special(p) || off + len > special(p) {
+                return false;
             }
+            items.push((n, off, len));
         }
     }
-    // Highest offsets first, as compactify_tuples lays them out.
-    items.sort_by_key(|i| std::cmp::Reverse(i.1));
     let copy = *p;
     let mut up = special(p);
-    for (n, off, len) in items {
-        let Some(u) = maxalign(len).and_then(|n| up.checked_sub(n)) else { return false };
+    for &(n, off, len) in &items {
+        let Some(u) = maxalign(len).and_then(|a| up.checked_sub(a)) else { return false };
         up = u;
         p[up..up + len].copy_from_slice(&copy[off..off + len]);
-        set_item(p, n, up, LP_NORMAL, len);
+        let (_, flags, _) = item(&copy, n).unwrap_or((0, LP_NORMAL, 0));
+        set_item(p, n, up, flags, len);
     }
-    if up < lower(p) {
+    let new_lower = if truncate_tail { SIZE_OF_PAGE_HEADER + 4 * final_used } else { lower(p) };
+    if up < new_lower {
         return false;
     }
+    put_u16(p, 12, new_lower as u16);
     put_u16(p, 14, up as u16);
     true
 }
 
-/// `PageTruncateLinePointerArray`: drops unused line pointers at the end,
-/// keeping at least one.
+/// `PageTruncateLinePointerArray`: drops the unused line pointers at the
+/// end of the array, but never the first one.
 pub fn truncate_line_pointers(p: &mut PageBuf) {
     let mut n = max_offset(p);
     while n > 1 && item(p, n as u16).is_some_and(|(_, f, _)| f == LP_UNUSED) {
         n -= 1;
     }
     put_u16(p, 12, (SIZE_OF_PAGE_HEADER + 4 * n) as u16);
+}
+
+// pd_flags bits (bufpage.h).
+pub const PD_HAS_FREE_LINES: u16 = 0x0001;
+pub const PD_PAGE_FULL: u16 = 0x0002;
+pub const PD_ALL_VISIBLE: u16 = 0x0004;
+
+/// `PageSetAllVisible` / `PageClearAllVisible`.
+pub fn set_all_visible(p: &mut PageBuf, on: bool) {
+    let flags = u16_at(p, 10).unwrap_or(0);
+    put_u16(p, 10, if on { flags | PD_ALL_VISIBLE } else { flags & !PD_ALL_VISIBLE });
+}
+
+/// `PageSetPrunable`: `pd_prune_xid` becomes `xid` when unset or newer
+/// (modulo-2^32 comparison, `TransactionIdPrecedes`).
+pub fn set_prunable(p: &mut PageBuf, xid: u32) {
+    let cur = u32::from_le_bytes([p[20], p[21], p[22], p[23]]);
+    if cur == 0 || (xid.wrapping_sub(cur) as i32) < 0 {
+        p[20..24].copy_from_slice(&xid.to_le_bytes());
+    }
+}
+
+/// The header of the normal item at `offnum`, to edit in place; `None`
+/// unless the item holds at least a whole tuple header.
+pub fn tuple_header_mut(p: &mut PageBuf, offnum: u16) -> Option<&mut [u8]> {
+    let (off, flags, len) = item(p, offnum)?;
+    if flags != LP_NORMAL || len < 23 || off < SIZE_OF_PAGE_HEADER || off + len > BLCKSZ {
+        return None;
+    }
+    p.get_mut(off..off + 23)
 }
 
 #[cfg(test)]
@@ -190,7 +231,7 @@ mod tests {
         assert_eq!(upper(&p), BLCKSZ - 32 - 56 - 16);
         // Prune item 2, compact, reuse its slot.
         assert!(set_unused(&mut p, 2));
-        assert!(repair_fragmentation(&mut p));
+        assert!(repair_fragmentation(&mut p, true));
         assert_eq!(upper(&p), BLCKSZ - 32 - 16);
         assert_eq!(tuple(&p, 1), Some(&[1u8; 30][..]));
         assert_eq!(tuple(&p, 3), Some(&[3u8; 10][..]));
@@ -210,7 +251,7 @@ mod tests {
     fn garbage_pages_do_not_panic() {
         let mut p = [0xFFu8; BLCKSZ];
         assert!(!add_item(&mut p, 1, &[1; 10]));
-        assert!(!repair_fragmentation(&mut p));
+        assert!(!repair_fragmentation(&mut p, true));
         let _ = tuple(&p, 1);
         let _ = tuple(&p, 9999);
         truncate_line_pointers(&mut p);

@@ -6,6 +6,7 @@
 //! through the typed records of [`crate::rmgr::heap`] and
 //! [`crate::rmgr::heap2`].
 
+use super::edit;
 use super::page::{self, PageBuf};
 use super::store::{io_error as io, PageKey, PageStore};
 use super::tuple::{TupleHeader, SIZE_OF_HEAP_TUPLE_HEADER};
@@ -14,14 +15,16 @@ use crate::layout::{RelFileLocator, BLCKSZ};
 use crate::lsn::Lsn;
 use crate::record::{BlockRef, Record};
 use crate::rmgr::heap::{
-    HeapRecord, XlHeapHeader, XlHeapInsert, XlHeapUpdate, XlHeapUpdateNew, XLOG_HEAP_LOCK,
-    XLOG_HEAP_OPMASK, XLOG_HEAP_TRUNCATE,
+    HeapRecord, XlHeapHeader, XlHeapInsert, XlHeapUpdate, XlHeapUpdateNew,
+    XLH_DELETE_ALL_VISIBLE_CLEARED, XLH_DELETE_IS_PARTITION_MOVE, XLH_INSERT_ALL_FROZEN_SET,
+    XLH_INSERT_ALL_VISIBLE_CLEARED, XLH_UPDATE_NEW_ALL_VISIBLE_CLEARED,
+    XLH_UPDATE_OLD_ALL_VISIBLE_CLEARED, XLOG_HEAP_LOCK, XLOG_HEAP_OPMASK, XLOG_HEAP_TRUNCATE,
 };
 use crate::rmgr::heap2::{
-    Heap2Record, PruneItems, XlHeapMultiInsert, XlHeapVacuum, XLOG_HEAP2_FREEZE_PAGE,
-    XLOG_HEAP2_MULTI_INSERT, XLOG_HEAP2_PRUNE, XLOG_HEAP2_VACUUM,
+    Heap2Record, PruneItems, XlHeapMultiInsert, XlHeapPruneFreeze, XlHeapVacuum, XLHP_CLEANUP_LOCK,
 };
 use crate::rmgr::{xlog, RM_HEAP2_ID, RM_HEAP_ID};
+use crate::version::PgVersion;
 
 /// What a heap record did to a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +179,18 @@ fn edit_page(
     Ok(())
 }
 
+/// Runs `edit` on the tracked page `k`, if tracked; forgets the page when
+/// the edit fails (the server would have failed there too, so what the
+/// page holds is no longer known).
+fn edit_tracked(
+    store: &mut PageStore,
+    k: PageKey,
+    lsn: Lsn,
+    edit: impl FnOnce(&mut PageBuf) -> bool,
+) -> Result<()> {
+    edit_page(store, k, Some(&[]), lsn, |p, _| edit(p))
+}
+
 /// Adds a rebuilt tuple to the tracked (or freshly initialized) page;
 /// forgets the page when the edit cannot be made.
 fn add_to_page(
@@ -234,10 +249,23 @@ fn heap(
             let mut ch = HeapChange::new(kind, b0.locator);
             ch.old_tid = Some((b0.blkno, r.offnum));
             ch.old_tuple = page_tuple(store, key(b0), r.offnum, lsn)?;
-            if restore(rec, b0, store)? && ch.old_tuple.is_none() {
-                // The image shows the page after the delete, which only
-                // edited the tuple's header: its data is still there.
-                ch.old_tuple = page_tuple(store, key(b0), r.offnum, lsn)?;
+            if restore(rec, b0, store)? {
+                if ch.old_tuple.is_none() {
+                    // The image shows the page after the delete, which only
+                    // edited the tuple's header: its data is still there.
+                    ch.old_tuple = page_tuple(store, key(b0), r.offnum, lsn)?;
+                }
+            } else {
+                let d = edit::Delete {
+                    tid: (b0.blkno, r.offnum),
+                    xmax: r.xmax,
+                    infobits: r.infobits_set,
+                    is_super: r.is_super(),
+                    partition_move: r.flags & XLH_DELETE_IS_PARTITION_MOVE != 0,
+                    all_visible_cleared: r.flags & XLH_DELETE_ALL_VISIBLE_CLEARED != 0,
+                    xid: rec.xid(),
+                };
+                edit_tracked(store, key(b0), lsn, |p| edit::delete(p, &d))?;
             }
             if ch.old_tuple.is_none() {
                 ch.old_tuple = r.old_tuple().map(|(h, d)| build_tuple(h, d, 0, rec.xid(), (0, 0)));
@@ -255,7 +283,10 @@ fn heap(
             self::update(rec, store, live, b0, &update, hot, init)
         }
         Some(HeapRecord::Confirm { offnum }) => {
-            restore(rec, b0, store)?;
+            if !restore(rec, b0, store)? {
+                let tid = (b0.blkno, offnum);
+                edit_tracked(store, key(b0), rec.lsn(), |p| edit::confirm(p, tid))?;
+            }
             let mut ch = HeapChange::new(ChangeKind::SpecConfirm, b0.locator);
             ch.new_tid = Some((b0.blkno, offnum));
             Ok(vec![ch])
@@ -268,9 +299,17 @@ fn heap(
             }
             Ok(Vec::new())
         }
-        // LOCK and TRUNCATE edit tuple headers only; their main data is
-        // not needed here.
-        Some(HeapRecord::Lock(_) | HeapRecord::Truncate(_)) => {
+        Some(HeapRecord::Lock(r)) => {
+            if !restore(rec, b0, store)? {
+                let tid = (b0.blkno, r.offnum);
+                edit_tracked(store, key(b0), rec.lsn(), |p| {
+                    edit::lock(p, tid, r.xmax, r.infobits_set)
+                })?;
+            }
+            Ok(Vec::new())
+        }
+        // TRUNCATE has no block; its redo is a no-op.
+        Some(HeapRecord::Truncate(_)) => {
             restore_all(rec, store)?;
             Ok(Vec::new())
         }
@@ -303,6 +342,15 @@ fn insert(
             .and_then(XlHeapHeader::split)
             .map(|(h, d)| build_tuple(h, d, rec.xid(), 0, tid));
         add_to_page(store, b0, init, r.offnum, t.as_deref(), lsn)?;
+        edit_tracked(store, key(b0), lsn, |p| {
+            if r.flags & XLH_INSERT_ALL_VISIBLE_CLEARED != 0 {
+                page::set_all_visible(p, false);
+            }
+            if r.flags & XLH_INSERT_ALL_FROZEN_SET != 0 {
+                page::set_all_visible(p, true);
+            }
+            true
+        })?;
         ch.new_tuple = t;
     }
     if ch.new_tuple.is_none() {
@@ -333,7 +381,9 @@ fn update(
     init: bool,
 ) -> Result<Vec<HeapChange>> {
     let lsn = rec.lsn();
-    let old_b = rec.block(1).unwrap_or(b0);
+    // Block 1 is the old tuple's page when it differs (a visibility-map
+    // reference would be fork VM).
+    let old_b = rec.block(1).filter(|b| b.fork == 0).unwrap_or(b0);
     let mut ch = HeapChange::new(ChangeKind::Update { hot }, b0.locator);
     ch.old_tid = Some((old_b.blkno, r.old_offnum));
     let new_tid = (b0.blkno, r.new_offnum);
@@ -341,6 +391,24 @@ fn update(
     ch.old_tuple = page_tuple(store, key(old_b), r.old_offnum, lsn)?;
     let old_restored = if old_b.id != b0.id { restore(rec, old_b, store)? } else { false };
     let new_restored = restore(rec, b0, store)?;
+    // heap_xlog_update: the old tuple's header first (on the new page
+    // when they share it, unless that page was restored).
+    if !(old_restored || (old_b.id == b0.id && new_restored)) {
+        let cleared = r.flags & XLH_UPDATE_OLD_ALL_VISIBLE_CLEARED != 0;
+        let xid = rec.xid();
+        edit_tracked(store, key(old_b), lsn, |p| {
+            edit::update_old(
+                p,
+                r.old_offnum,
+                r.old_xmax,
+                r.old_infobits_set,
+                hot,
+                new_tid,
+                cleared,
+                xid,
+            )
+        })?;
+    }
     if ch.old_tuple.is_none() && (old_restored || (old_b.id == b0.id && new_restored)) {
         ch.old_tuple = page_tuple(store, key(old_b), r.old_offnum, lsn)?;
     }
@@ -359,6 +427,12 @@ fn update(
             .and_then(|d| XlHeapUpdateNew::parse(r.flags, d))
             .and_then(|n| rebuild_new(&n, ch.old_tuple.as_deref(), rec.xid(), r.new_xmax, new_tid));
         add_to_page(store, b0, init, r.new_offnum, t.as_deref(), lsn)?;
+        if r.flags & XLH_UPDATE_NEW_ALL_VISIBLE_CLEARED != 0 {
+            edit_tracked(store, key(b0), lsn, |p| {
+                page::set_all_visible(p, false);
+                true
+            })?;
+        }
         ch.new_tuple = t;
     }
     if ch.old_tuple.is_none() {
@@ -402,36 +476,44 @@ fn rebuild_new(
 }
 
 fn heap2(rec: &Record<'_>, store: &mut PageStore) -> Result<Vec<HeapChange>> {
-    let op = rec.info() & XLOG_HEAP_OPMASK;
     let Some(b0) = rec.block(0) else { return Ok(Vec::new()) };
-    let parsed = Heap2Record::parse(rec.version(), rec.info(), rec.main_data());
-    if op == XLOG_HEAP2_MULTI_INSERT {
-        let Some(Heap2Record::MultiInsert { init_page, insert }) = parsed else {
-            return Err(short(rec));
-        };
-        return multi_insert(rec, store, b0, &insert, init_page);
+    let version = rec.version();
+    let Some(parsed) = Heap2Record::parse(version, rec.info(), rec.main_data()) else {
+        return Err(short(rec));
+    };
+    let lsn = rec.lsn();
+    let k = key(b0);
+    let data = rec.block_data(0);
+    match parsed {
+        Heap2Record::MultiInsert { init_page, insert } => {
+            return multi_insert(rec, store, b0, &insert, init_page);
+        }
+        // VISIBLE: block 0 is the visibility-map page, block 1 the heap
+        // page, which gets PD_ALL_VISIBLE (its image, if any, when
+        // checksums or wal_log_hints are on).
+        Heap2Record::Visible(_) => {
+            if let Some(b1) = rec.block(1).filter(|b| b.fork == 0) {
+                if !restore(rec, b1, store)? {
+                    edit_tracked(store, key(b1), lsn, |p| {
+                        page::set_all_visible(p, true);
+                        true
+                    })?;
+                }
+            }
+            return Ok(Vec::new());
+        }
+        _ => {}
     }
-    if restore_all(rec, store)? {
+    if restore(rec, b0, store)? {
         return Ok(Vec::new());
     }
-    let k = key(b0);
-    let lsn = rec.lsn();
-    let data = rec.block_data(0);
-    match op {
-        XLOG_HEAP2_PRUNE | XLOG_HEAP2_VACUUM | XLOG_HEAP2_FREEZE_PAGE
-            if rec.version().has_prune_freeze_records() =>
-        {
-            // PG 17's PRUNE_* records: their page edits are not reproduced
-            // here, so the page is no longer known.
-            store.forget(k);
-        }
-        XLOG_HEAP2_PRUNE => {
-            let Some(Heap2Record::Prune(p)) = parsed else { return Err(short(rec)) };
+    match parsed {
+        Heap2Record::Prune(p) => {
             edit_page(store, k, data, lsn, |page, d| {
-                p.items(d).is_some_and(|items| prune(page, &items))
+                p.items(d).is_some_and(|items| prune(version, page, &items, false))
             })?;
         }
-        XLOG_HEAP2_VACUUM => {
+        Heap2Record::Vacuum(_) => {
             edit_page(store, k, data, lsn, |page, d| {
                 let Some(unused) = XlHeapVacuum::unused(d) else { return false };
                 let mut ok = true;
@@ -442,15 +524,32 @@ fn heap2(rec: &Record<'_>, store: &mut PageStore) -> Result<Vec<HeapChange>> {
                 ok
             })?;
         }
-        // FREEZE_PAGE, VISIBLE, LOCK_UPDATED, NEW_CID, REWRITE: tuple
-        // headers and flags only; the row data stays as it is.
-        _ => {}
+        Heap2Record::FreezePage(f) => {
+            edit_page(store, k, data, lsn, |page, d| {
+                f.plans(version, d).is_some_and(|plans| edit::freeze(page, &plans))
+            })?;
+        }
+        Heap2Record::PruneFreeze(r) => {
+            edit_page(store, k, data, lsn, |page, d| prune_freeze(version, page, &r, d))?;
+        }
+        Heap2Record::LockUpdated(l) => {
+            edit_tracked(store, k, lsn, |p| {
+                edit::lock_updated(p, l.offnum, l.xmax, l.infobits_set)
+            })?;
+        }
+        // REWRITE and NEW_CID change no heap page.
+        Heap2Record::Rewrite
+        | Heap2Record::NewCid(_)
+        | Heap2Record::MultiInsert { .. }
+        | Heap2Record::Visible(_) => {}
     }
     Ok(Vec::new())
 }
 
-/// `heap_page_prune_execute` on a tracked page.
-fn prune(p: &mut PageBuf, items: &PruneItems) -> bool {
+/// `heap_page_prune_execute`: line pointers set as the record says, then
+/// the page compacted — or, for VACUUM's second pass (no cleanup lock,
+/// only LP_DEAD items made unused), only the line-pointer array cut.
+fn prune(version: PgVersion, p: &mut PageBuf, items: &PruneItems, lp_truncate_only: bool) -> bool {
     let mut ok = true;
     for &(from, to) in &items.redirected {
         ok &= page::set_redirect(p, from, to);
@@ -461,7 +560,22 @@ fn prune(p: &mut PageBuf, items: &PruneItems) -> bool {
     for &o in &items.unused {
         ok &= page::set_unused(p, o);
     }
-    ok && page::repair_fragmentation(p)
+    if lp_truncate_only {
+        page::truncate_line_pointers(p);
+        ok
+    } else {
+        ok && page::repair_fragmentation(p, version.prune_truncates_line_pointers())
+    }
+}
+
+/// `heap_xlog_prune_freeze` (PG 17+): prune, then freeze.
+fn prune_freeze(version: PgVersion, p: &mut PageBuf, r: &XlHeapPruneFreeze, d: &[u8]) -> bool {
+    let Some((plans, items)) = r.items(d) else { return false };
+    let mut ok = true;
+    if !(items.redirected.is_empty() && items.dead.is_empty() && items.unused.is_empty()) {
+        ok &= prune(version, p, &items, r.flags & XLHP_CLEANUP_LOCK == 0);
+    }
+    ok && edit::freeze(p, &plans)
 }
 
 fn multi_insert(
@@ -494,6 +608,12 @@ fn multi_insert(
             let mut ok = true;
             for (t, &o) in tuples.iter().zip(&offsets) {
                 ok &= t.as_deref().is_some_and(|t| page::add_item(p, o, t));
+            }
+            if r.flags & XLH_INSERT_ALL_VISIBLE_CLEARED != 0 {
+                page::set_all_visible(p, false);
+            }
+            if r.flags & XLH_INSERT_ALL_FROZEN_SET != 0 {
+                page::set_all_visible(p, true);
             }
             if !ok {
                 store.forget(k);

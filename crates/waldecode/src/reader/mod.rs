@@ -295,7 +295,7 @@ impl<S: WalSource> WalReader<S> {
                 ),
             ));
         }
-        let custom_ok = self.version.is_some_and(|v| v >= PgVersion::V15);
+        let custom_ok = self.version.is_some_and(PgVersion::allows_custom_rmgrs);
         if !(h.rmid <= rmgr::RM_MAX_BUILTIN_ID || (custom_ok && h.rmid >= rmgr::RM_MIN_CUSTOM_ID)) {
             return Err(WalError::corrupt(
                 at,

@@ -1,5 +1,5 @@
 //! The B-tree resource manager (`access/nbtxlog.h`); port of nbtdesc.c with
-//! the PostgreSQL 15 wording for every version.
+//! the PostgreSQL 14/15 wording, and 16's in [`super::desc16`].
 
 use std::fmt::Write;
 
@@ -64,6 +64,9 @@ pub fn identify(_version: PgVersion, info: u8) -> Option<&'static str> {
 /// Port of `btree_desc` (nbtdesc.c). `META_CLEANUP` reads the
 /// `xl_btree_metadata` in block 0's data.
 pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
+    if input.version.keyed_descriptions() {
+        return super::desc16::btree(input, buf);
+    }
     let d = input.main_data;
     match input.info & !XLR_INFO_MASK {
         XLOG_BTREE_INSERT_LEAF

@@ -32,7 +32,7 @@ pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
         CLOG_TRUNCATE => {
             // xl_clog_truncate: pageno, oldestXact, oldestXactDb.
             let page = slru_page(v, d, 0)?;
-            let xid_off = if v >= PgVersion::V17 { 8 } else { 4 };
+            let xid_off = if v.slru_pages_are_64bit() { 8 } else { 4 };
             let _ = write!(buf, "page {page}; oldestXact {}", u32_at(d, xid_off)?);
         }
         _ => {}

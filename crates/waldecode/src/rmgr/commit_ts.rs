@@ -33,7 +33,7 @@ pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
         COMMIT_TS_TRUNCATE => {
             // xl_commit_ts_truncate: pageno, oldestXid.
             let page = slru_page(v, d, 0)?;
-            let xid_off = if v >= PgVersion::V17 { 8 } else { 4 };
+            let xid_off = if v.slru_pages_are_64bit() { 8 } else { 4 };
             let _ = write!(buf, "pageno {page}, oldestXid {}", u32_at(d, xid_off)?);
         }
         _ => {}

@@ -24,7 +24,7 @@ pub const XLOG_DBASE_DROP_PG14: u8 = 0x10;
 /// Port of `dbase_identify` (dbasedesc.c). PG 14 has only CREATE (0x00)
 /// and DROP (0x10); PG 15 added the WAL_LOG strategy and renumbered.
 pub fn identify(version: PgVersion, info: u8) -> Option<&'static str> {
-    if version == PgVersion::V14 {
+    if !version.has_wal_log_database_strategy() {
         return match info & !XLR_INFO_MASK {
             XLOG_DBASE_CREATE_PG14 => Some("CREATE"),
             XLOG_DBASE_DROP_PG14 => Some("DROP"),
@@ -44,7 +44,7 @@ pub fn identify(version: PgVersion, info: u8) -> Option<&'static str> {
 pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
     let d = input.main_data;
     let mut info = input.info & !XLR_INFO_MASK;
-    if input.version == PgVersion::V14 {
+    if !input.version.has_wal_log_database_strategy() {
         info = match info {
             XLOG_DBASE_CREATE_PG14 => XLOG_DBASE_CREATE_FILE_COPY,
             XLOG_DBASE_DROP_PG14 => XLOG_DBASE_DROP,

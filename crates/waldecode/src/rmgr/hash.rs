@@ -122,7 +122,7 @@ pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
         XLOG_HASH_VACUUM_ONE_PAGE => {
             // latestRemovedXid u32, ntuples int (PG 16+: uint16, then
             // isCatalogRel).
-            let ntuples = if input.version >= PgVersion::V16 {
+            let ntuples = if input.version.hash_vacuum_ntuples_is_u16() {
                 i32::from(u16_at(d, 4)?)
             } else {
                 i32_at(d, 4)?

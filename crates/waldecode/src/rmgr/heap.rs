@@ -335,6 +335,9 @@ pub(crate) fn out_infobits(buf: &mut String, infobits: u8) {
 
 /// Port of `heap_desc` (heapdesc.c).
 pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
+    if input.version.keyed_descriptions() {
+        return super::desc16::heap(input, buf);
+    }
     match HeapRecord::parse(input.version, input.info, input.main_data)? {
         HeapRecord::Insert(r) => {
             let _ = write!(buf, "off {} flags 0x{:02X}", r.offnum, r.flags);
@@ -489,7 +492,7 @@ mod tests {
             .done();
         assert_eq!(
             desc(PgVersion::V18, RM_HEAP_ID, XLOG_HEAP_INPLACE, &d18),
-            "off 12; inval msgs: relcache 1259"
+            "off: 12; inval msgs: relcache 1259"
         );
     }
 

@@ -103,6 +103,49 @@ pub struct XlHeapFreezePage {
     pub count: u16,
 }
 
+impl XlHeapFreezePage {
+    /// Block 0's data as freeze plans: PG 16 logs `count` plans
+    /// (`xl_heap_freeze_plan`, 12 bytes) then their offsets, plan by plan;
+    /// PG 14 and 15 log `count` tuples (`xl_heap_freeze_tuple`, 12 bytes:
+    /// xmax, offset, infomask2, infomask, frzflags), each a plan of one.
+    pub fn plans(&self, version: PgVersion, blk: &[u8]) -> Option<Vec<FreezePlan>> {
+        let mut c = Cursor::new(blk);
+        let mut plans = Vec::with_capacity(usize::from(self.count));
+        if version.freeze_page_has_plans() {
+            let mut counts = Vec::with_capacity(plans.capacity());
+            for _ in 0..self.count {
+                let xmax = c.u32()?;
+                let infomask2 = c.u16()?;
+                let infomask = c.u16()?;
+                let frzflags = c.u8()?;
+                c.skip(1)?;
+                counts.push(usize::from(c.u16()?));
+                plans.push(FreezePlan { xmax, infomask2, infomask, frzflags, offsets: Vec::new() });
+            }
+            for (plan, n) in plans.iter_mut().zip(counts) {
+                plan.offsets = c.u16s(n)?;
+            }
+        } else {
+            for _ in 0..self.count {
+                let xmax = c.u32()?;
+                let offset = c.u16()?;
+                let infomask2 = c.u16()?;
+                let infomask = c.u16()?;
+                let frzflags = c.u8()?;
+                c.skip(1)?;
+                plans.push(FreezePlan {
+                    xmax,
+                    infomask2,
+                    infomask,
+                    frzflags,
+                    offsets: vec![offset],
+                });
+            }
+        }
+        Some(plans)
+    }
+}
+
 /// One freeze plan (`xlhp_freeze_plan`) and the offsets it applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FreezePlan {
@@ -357,9 +400,15 @@ pub fn identify(version: PgVersion, info: u8) -> Option<&'static str> {
 
 /// Port of `heap2_desc` (heapdesc.c).
 pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
-    match Heap2Record::parse(input.version, input.info, input.main_data)? {
-        Heap2Record::Rewrite => {}
-        Heap2Record::PruneFreeze(r) => prune_freeze_desc(&r, input.block0_data, buf)?,
+    let rec = Heap2Record::parse(input.version, input.info, input.main_data)?;
+    if let Heap2Record::PruneFreeze(r) = rec {
+        return prune_freeze_desc(&r, input.block0_data, buf);
+    }
+    if input.version.keyed_descriptions() {
+        return super::desc16::heap2(input, buf);
+    }
+    match rec {
+        Heap2Record::Rewrite | Heap2Record::PruneFreeze(_) => {}
         Heap2Record::Prune(r) => {
             let _ = write!(
                 buf,

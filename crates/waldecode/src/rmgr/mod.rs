@@ -18,6 +18,7 @@ pub mod btree;
 pub mod clog;
 pub mod commit_ts;
 pub mod dbase;
+pub mod desc16;
 pub mod generic;
 pub mod gin;
 pub mod gist;
@@ -160,7 +161,7 @@ pub fn describe(input: &DescInput<'_>, out: &mut String) {
 /// An SLRU page number at `off`: `int` up to PG 16, `int64` from PG 17
 /// (CLOG, CommitTs and MultiXact records).
 pub(crate) fn slru_page(version: PgVersion, d: &[u8], off: usize) -> Option<i64> {
-    if version >= PgVersion::V17 {
+    if version.slru_pages_are_64bit() {
         i64_at(d, off)
     } else {
         i32_at(d, off).map(i64::from)

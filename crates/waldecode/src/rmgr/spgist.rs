@@ -143,14 +143,23 @@ pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
             let _ = write!(buf, "ndelete: {}", u16_at(d, 0)?);
         }
         XLOG_SPGIST_VACUUM_REDIRECT => {
-            // nToPlaceholder u16, firstPlaceholder u16, newestRedirectXid.
+            // nToPlaceholder u16, firstPlaceholder u16, newestRedirectXid
+            // (snapshotConflictHorizon from 16), isCatalogRel (16+).
+            let horizon = if input.version.keyed_descriptions() {
+                "snapshotConflictHorizon"
+            } else {
+                "newestredirectxid"
+            };
             let _ = write!(
                 buf,
-                "ntoplaceholder: {}, firstplaceholder: {}, newestredirectxid: {}",
+                "ntoplaceholder: {}, firstplaceholder: {}, {horizon}: {}",
                 u16_at(d, 0)?,
                 u16_at(d, 2)?,
                 u32_at(d, 4)?
             );
+            if input.version.desc_has_catalog_rel() {
+                let _ = write!(buf, ", isCatalogRel: {}", if *d.get(8)? != 0 { 'T' } else { 'F' });
+            }
         }
         _ => {}
     }

@@ -105,7 +105,7 @@ pub struct ParsedPrepare {
 
 /// Size of `xl_xact_stats_item` for `version`.
 fn stats_item_size(version: PgVersion) -> usize {
-    if version >= PgVersion::V18 {
+    if version.stats_item_has_64bit_objid() {
         16
     } else {
         12
@@ -127,7 +127,7 @@ fn read_stats(c: &mut Cursor<'_>, version: PgVersion, n: usize) -> Option<Vec<St
     for _ in 0..n {
         let kind = c.i32()?;
         let dboid = c.u32()?;
-        let objid = if version >= PgVersion::V18 {
+        let objid = if version.stats_item_has_64bit_objid() {
             let lo = c.u32()?;
             let hi = c.u32()?;
             u64::from(hi) << 32 | u64::from(lo)
@@ -175,7 +175,7 @@ fn parse_commit_or_abort(
         p.rels = read_rels(&mut c, n)?;
         p.nrels = n;
     }
-    if version >= PgVersion::V15 && x & XACT_XINFO_HAS_DROPPED_STATS != 0 {
+    if version.has_dropped_stats() && x & XACT_XINFO_HAS_DROPPED_STATS != 0 {
         let n = c.count(stats_item_size(version))?;
         p.stats = read_stats(&mut c, version, n)?;
     }
@@ -213,7 +213,7 @@ pub fn parse_prepare(version: PgVersion, data: &[u8]) -> Option<ParsedPrepare> {
     let ncommitrels = c.i32()?;
     let nabortrels = c.i32()?;
     let (ncommitstats, nabortstats) =
-        if version >= PgVersion::V15 { (c.i32()?, c.i32()?) } else { (0, 0) };
+        if version.has_dropped_stats() { (c.i32()?, c.i32()?) } else { (0, 0) };
     let ninvalmsgs = c.i32()?;
     let initfileinval = c.bool()?;
     c.align(2)?;

@@ -62,7 +62,7 @@ pub fn parse_checkpoint(version: PgVersion, d: &[u8]) -> Option<CheckPoint> {
         this_tli: u32_at(d, 8)?,
         prev_tli: u32_at(d, 12)?,
         full_page_writes: bool_at(d, 16)?,
-        wal_level: if version >= PgVersion::V17 { Some(i32_at(d, 20)?) } else { None },
+        wal_level: if version.checkpoint_has_wal_level() { Some(i32_at(d, 20)?) } else { None },
         next_xid: u64_at(d, 24)?,
         next_oid: u32_at(d, 32)?,
         next_multi: u32_at(d, 36)?,
@@ -127,7 +127,7 @@ pub fn identify(version: PgVersion, info: u8) -> Option<&'static str> {
         XLOG_OVERWRITE_CONTRECORD => "OVERWRITE_CONTRECORD",
         XLOG_FPI => "FPI",
         XLOG_FPI_FOR_HINT => "FPI_FOR_HINT",
-        XLOG_CHECKPOINT_REDO if version >= PgVersion::V17 => "CHECKPOINT_REDO",
+        XLOG_CHECKPOINT_REDO if version.checkpoint_has_wal_level() => "CHECKPOINT_REDO",
         _ => return None,
     })
 }
@@ -137,7 +137,7 @@ pub fn identify(version: PgVersion, info: u8) -> Option<&'static str> {
 /// `NOOP`, `SWITCH`, `FPI` and `FPI_FOR_HINT` print nothing.
 pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
     let d = input.main_data;
-    let v17 = input.version >= PgVersion::V17;
+    let v17 = input.version.checkpoint_has_wal_level();
     let info = input.info & !XLR_INFO_MASK;
     match info {
         XLOG_CHECKPOINT_SHUTDOWN | XLOG_CHECKPOINT_ONLINE => {
