@@ -78,6 +78,12 @@ pub fn raise_wal(e: WalError) -> ! {
             None,
             Some("The server reports WAL beyond this position, but no valid record is there. Pass an end_lsn before it.".into()),
         ),
+        WalError::TooManyTransactions { lsn, limit } => raise(
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!("the range holds more than {limit} transactions"),
+            Some(format!("The limit was reached at {lsn}; the miner keeps every transaction's outcome in memory (about 50 bytes each).")),
+            Some("Mine a shorter range (end_lsn, end_time), or raise xlogminer.max_transactions.".into()),
+        ),
         other => raise(
             PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
             other.to_string(),

@@ -32,6 +32,11 @@ static PAGE_CACHE_KB: GucSetting<i32> = GucSetting::<i32>::new(64 * 1024);
 /// `xlogminer.progress`: a NOTICE every `xlogminer.progress_interval`
 /// seconds (5 by default) of a scan.
 static PROGRESS: GucSetting<bool> = GucSetting::<bool>::new(false);
+
+/// `xlogminer.max_transactions`: the most transactions a range may hold
+/// (the transaction table's memory, about 50 bytes each, is bounded by it).
+static MAX_TRANSACTIONS: GucSetting<i32> =
+    GucSetting::<i32>::new(waldecode::mine::DEFAULT_MAX_TRANSACTIONS as i32);
 static PROGRESS_INTERVAL_MS: GucSetting<i32> = GucSetting::<i32>::new(5000);
 
 #[pg_guard]
@@ -45,6 +50,16 @@ pub extern "C-unwind" fn _PG_init() {
         i32::MAX / 1024,
         GucContext::Userset,
         GucFlags::UNIT_KB,
+    );
+    GucRegistry::define_int_guc(
+        c"xlogminer.max_transactions",
+        c"The most transactions a mined range may hold.",
+        c"The miner keeps every transaction's outcome in memory, about 50 bytes each.",
+        &MAX_TRANSACTIONS,
+        1000,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::default(),
     );
     GucRegistry::define_bool_guc(
         c"xlogminer.progress",
@@ -71,6 +86,11 @@ pub(crate) fn progress_interval() -> Option<std::time::Duration> {
     PROGRESS
         .get()
         .then(|| std::time::Duration::from_millis(PROGRESS_INTERVAL_MS.get().max(100) as u64))
+}
+
+/// The bound on a range's transactions.
+pub(crate) fn max_transactions() -> usize {
+    MAX_TRANSACTIONS.get().max(1000) as usize
 }
 
 /// The page cache budget in bytes.

@@ -246,6 +246,7 @@ fn capture() -> i64 {
         };
         let options = Options {
             page_cache_bytes: crate::page_cache_bytes(),
+            max_transactions: crate::max_transactions(),
             spill: crate::spill::temp_file,
             wal_end: to,
             ..Options::default()

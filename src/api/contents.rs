@@ -83,6 +83,7 @@ fn xlogminer_contents(
     };
     let options = Options {
         page_cache_bytes: crate::page_cache_bytes(),
+        max_transactions: crate::max_transactions(),
         start_at_first_commit: start_lsn.is_none(),
         spill: crate::spill::temp_file,
         // A directory's WAL ends where its valid records stop.

@@ -74,6 +74,7 @@ fn select(
     };
     let options = Options {
         page_cache_bytes: crate::page_cache_bytes(),
+        max_transactions: crate::max_transactions(),
         start_at_first_commit: true,
         spill: crate::spill::temp_file,
         wal_end: crate::range::server_end().0,

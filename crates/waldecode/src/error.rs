@@ -35,6 +35,9 @@ pub enum WalError {
     /// A full-page image could not be restored (decompression failed).
     #[error("could not restore image of block {block_id} in WAL record at {lsn}: {reason}")]
     Image { lsn: Lsn, block_id: u8, reason: String },
+    /// The range holds more transactions than the miner may keep track of.
+    #[error("more than {limit} transactions by {lsn}")]
+    TooManyTransactions { lsn: Lsn, limit: usize },
 }
 
 impl WalError {
@@ -46,7 +49,8 @@ impl WalError {
             | WalError::MissingSegment { lsn, .. }
             | WalError::Removed { lsn, .. }
             | WalError::Io { lsn, .. }
-            | WalError::Image { lsn, .. } => *lsn,
+            | WalError::Image { lsn, .. }
+            | WalError::TooManyTransactions { lsn, .. } => *lsn,
         }
     }
 

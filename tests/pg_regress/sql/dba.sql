@@ -93,3 +93,9 @@ SELECT op, complete FROM xlogminer_contents(:'noimg_start', wal_dir => test_scra
 \set VERBOSITY default
 SELECT count(*) FROM test_run(format('rm -rf %s', test_scratch()));
 DROP TABLE noimg;
+
+-- The transaction table is bounded: a range with more transactions than
+-- xlogminer.max_transactions is refused, saying what to do.
+SET xlogminer.max_transactions = 1000;
+SELECT message, hint FROM test_error('SELECT count(*) FROM xlogminer_contents()');
+RESET xlogminer.max_transactions;

@@ -30,7 +30,7 @@ pub use sql::Op;
 pub use values::{Render, Stored};
 pub use xacts::Status;
 
-use crate::error::Result;
+use crate::error::{Result, WalError};
 use crate::heap::store::SpillMaker;
 use crate::heap::toast::ToastPointer;
 use crate::heap::tuple::FIRST_NORMAL_XID;
@@ -83,6 +83,10 @@ impl Filters {
     }
 }
 
+/// The default bound on a range's transactions: about 500 MB of
+/// transaction table at most.
+pub const DEFAULT_MAX_TRANSACTIONS: usize = 10_000_000;
+
 /// How a mining run is set up.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -93,6 +97,9 @@ pub struct Options {
     pub start_at_first_commit: bool,
     /// Opens the file tracked pages spill to beyond `page_cache_bytes`.
     pub spill: SpillMaker,
+    /// Most transactions (and subtransactions) the range may hold: the
+    /// memory of the transaction table is bounded by it.
+    pub max_transactions: usize,
     /// Where the available WAL ends, past the range (0: not known). A
     /// table changed in the range and dropped after it is known to neither
     /// the live catalog nor the range's catalog history: the first pass
@@ -108,6 +115,7 @@ impl Default for Options {
             page_cache_bytes: 64 << 20,
             start_at_first_commit: false,
             spill: crate::heap::store::temp_file_spill,
+            max_transactions: DEFAULT_MAX_TRANSACTIONS,
             wal_end: Lsn::INVALID,
         }
     }
@@ -227,7 +235,8 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         let mut catalog = catalog;
         let (db, _) = catalog.database();
         let history = CatalogHistory::new(db, &catalog.catalog_filenodes(), options.spill);
-        let (mut xacts, killed, mut history, touched) = first_pass(&mut scan, history, db)?;
+        let (mut xacts, killed, mut history, touched) =
+            first_pass(&mut scan, history, db, options.max_transactions)?;
         // The second pass ends where the first did, even if the WAL grew
         // in between: every change it reports was classified.
         let end = scan.reached();
@@ -624,12 +633,16 @@ fn first_pass<S: WalSource>(
     scan: &mut Scan<S>,
     mut history: CatalogHistory,
     db: u32,
+    max_transactions: usize,
 ) -> Result<FirstPass> {
     let mut xacts = XactTable::default();
     let mut killed = HashSet::new();
     let mut touched = HashSet::new();
     while let Some(rec) = scan.next_record()? {
         xacts.observe(&rec);
+        if xacts.len() > max_transactions {
+            return Err(WalError::TooManyTransactions { lsn: rec.lsn(), limit: max_transactions });
+        }
         history.observe(&rec)?;
         if !matches!(rec.rmid(), RM_HEAP_ID | RM_HEAP2_ID) {
             continue;
