@@ -97,7 +97,8 @@ fn xlogminer_contents(
     let scan = WalScan::open(start_lsn, end_lsn, wal_dir, Cluster::ThisOnly);
     let mut miner = Miner::new(scan.into_scan(), filters, LiveCatalog::new(), render, options)
         .unwrap_or_else(|e| raise_wal(e));
-    warn_if_before_wal(start_lsn.is_none().then_some(start_time).flatten(), &miner);
+    let asked = start_lsn.is_none().then_some(start_time).flatten();
+    warn_if_before_wal(asked, wal_dir.is_some(), &miner);
 
     let database = PgName(current_database());
     TableIterator::new(std::iter::from_fn(move || loop {
@@ -118,9 +119,12 @@ fn xlogminer_contents(
 }
 
 /// Warns when a start time asked for lies before the first commit the
-/// available WAL holds: changes committed in between are not in it.
+/// available WAL holds and earlier WAL existed: changes committed in
+/// between are not in it. (The server's WAL starting at its first segment
+/// is all there ever was: nothing is missing.)
 pub(crate) fn warn_if_before_wal<S, C, R>(
     start_time: Option<TimestampWithTimeZone>,
+    wal_dir: bool,
     miner: &Miner<S, C, R>,
 ) where
     S: waldecode::source::WalSource,
@@ -129,6 +133,11 @@ pub(crate) fn warn_if_before_wal<S, C, R>(
 {
     let (Some(asked), Some(first)) = (start_time, miner.first_commit_time()) else { return };
     if asked.into_inner() >= first {
+        return;
+    }
+    // SAFETY: set at startup, read-only after.
+    let segment = u64::from(unsafe { pg_sys::wal_segment_size } as u32);
+    if !wal_dir && crate::range::server_oldest_lsn().0 <= segment {
         return;
     }
     let first = TimestampWithTimeZone::try_from(first).map(|t| t.to_string()).unwrap_or_default();

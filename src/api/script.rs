@@ -82,7 +82,7 @@ fn select(
     let scan = WalScan::open(None, None, None, Cluster::ThisOnly);
     let mut miner = Miner::new(scan.into_scan(), filters, LiveCatalog::new(), render, options)
         .unwrap_or_else(|e| raise_wal(e));
-    super::contents::warn_if_before_wal(since, &miner);
+    super::contents::warn_if_before_wal(since, false, &miner);
     let wanted = |r: &MinedRow| {
         xid.is_none_or(|x| x.into_inner() == r.xid)
             && until.is_none_or(|u| r.commit_time.is_some_and(|t| t <= u))
