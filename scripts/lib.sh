@@ -23,11 +23,16 @@ export PG_MAJOR PG_BIN PG_CONFIG
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/xlogminer-target}
 export PGRX_HOME=${PGRX_HOME:-$HOME/.pgrx}
 
+# Runs a command as the postgres OS user. A relocatable build's programs
+# and modules (pg_basebackup, the walreceiver, dblink) need its own libpq,
+# not the system's: its library directory comes first.
 as_postgres() {
+  local libdir
+  libdir=$("$PG_CONFIG" --libdir 2>/dev/null || true)
   if [ "$(id -u)" = 0 ]; then
-    sudo -u postgres -H -- "$@"
+    sudo -u postgres -H -- env LD_LIBRARY_PATH="$libdir" "$@"
   else
-    "$@"
+    env LD_LIBRARY_PATH="$libdir" "$@"
   fi
 }
 
@@ -56,10 +61,7 @@ cluster_start() {
       for line in "$@"; do echo "$line"; done
     } >>"$dir/data/postgresql.conf"
   fi
-  # A relocatable build's contrib modules (dblink) need its own libpq, not
-  # the system's.
-  as_postgres env LD_LIBRARY_PATH="$("$PG_CONFIG" --libdir)" \
-    "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+  as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
     || { cat "$dir/server.log"; return 1; }
 }
 
