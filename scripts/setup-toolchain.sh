@@ -15,7 +15,7 @@ need_pkgs=()
 wanted=(sudo)
 PG_MAJOR=${PG_MAJOR:-15}
 if [ -z "${PG_CONFIG:-}" ] && [ -z "${PG_BIN:-}" ] && [ "$PG_MAJOR" = 15 ]; then
-  wanted+=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-contrib)
+  wanted+=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-contrib postgresql-15-wal2json)
 fi
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
