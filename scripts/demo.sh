@@ -12,7 +12,7 @@ source scripts/lib.sh
 DEMO=${XLOGMINER_DEMO_DIR:-/var/tmp/xlogminer-demo}
 PORT=${XLOGMINER_DEMO_PORT:-54330}
 echo "demo: building and installing the extension (release build)"
-install_extension --release
+install_extension
 cluster_stop "$DEMO"
 rm -rf "$DEMO"
 cluster_start "$DEMO" "$PORT"

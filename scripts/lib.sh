@@ -84,7 +84,20 @@ check_pgrx_config() {
 }
 
 # Builds and installs the extension into the server's directories.
+# Builds the release package and installs its files, each copied beside its
+# destination and renamed over it. `cargo pgrx install` rewrites the library
+# in place: a backend that has the old one mapped then dies of SIGBUS, and
+# the postmaster restarts the whole server. A rename leaves such backends
+# the old file.
 install_extension() {
-  local profile_flag=${1:-}
-  cargo pgrx install --pg-config "$PG_CONFIG" --no-default-features --features "pg$PG_MAJOR" $profile_flag >/dev/null
+  local pkg f dest
+  pkg=$(mktemp -d "${TMPDIR:-/var/tmp}/xlogminer-package.XXXXXX")
+  cargo pgrx package --pg-config "$PG_CONFIG" --no-default-features --features "pg$PG_MAJOR" \
+    --out-dir "$pkg" >/dev/null || { rm -rf "$pkg"; return 1; }
+  while IFS= read -r -d '' f; do
+    dest=${f#"$pkg"}
+    install -D -m "$( [ -x "$f" ] && echo 755 || echo 644 )" "$f" "$dest.xlogminer-new" \
+      && mv -f "$dest.xlogminer-new" "$dest" || { rm -rf "$pkg"; return 1; }
+  done < <(find "$pkg" -type f -print0)
+  rm -rf "$pkg"
 }

@@ -100,7 +100,7 @@ echo "== regression suite (tests/pg_regress/ with pg_regress)"
 # The release build, as scripts/demo.sh installs it: the #[pg_test] step
 # above installed a debug build with test code into the same place, and
 # the user must not be left with that one.
-install_extension --release
+install_extension
 # PG 14's wal_compression is a boolean (on = pglz).
 wal_compression=pglz
 [ "$PG_MAJOR" -ge 15 ] || wal_compression=on
