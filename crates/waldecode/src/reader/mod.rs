@@ -130,17 +130,18 @@ impl<S: WalSource> WalReader<S> {
     }
 
     /// Positions the reader at the first valid record starting at or after
-    /// `target` and returns its LSN (port of `XLogFindNextRecord`).
+    /// `target` and returns its LSN (port of `XLogFindNextRecord`); the
+    /// end set when no record from there ends by it. The server's flush
+    /// LSN can fall within a record (its first pages written, the rest not
+    /// yet): that record is not there yet, it is not damage.
     pub fn seek(&mut self, target: Lsn) -> Result<Lsn> {
         self.pending = false;
         let first = self.first_record_start_from(target)?;
         self.begin_at(first);
         loop {
             if !self.read_one()? {
-                return Err(WalError::EndOfWal {
-                    lsn: self.next,
-                    reason: format!("no record starts between {target} and {}", self.end),
-                });
+                self.begin_at(self.end);
+                return Ok(self.end);
             }
             if self.cur >= target {
                 self.pending = true;
@@ -155,6 +156,10 @@ impl<S: WalSource> WalReader<S> {
     fn first_record_start_from(&mut self, target: Lsn) -> Result<Lsn> {
         let mut page_lsn = target.page_start();
         loop {
+            if page_lsn >= self.end {
+                // Continued past the end: nothing starts before it.
+                return Ok(self.end);
+            }
             self.load_page(page_lsn)?;
             let hdr = self.header()?;
             let hsize = hdr.size() as u64;

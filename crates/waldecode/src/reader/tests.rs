@@ -231,6 +231,32 @@ fn end_limit_is_respected() {
 }
 
 #[test]
+fn seek_to_a_record_not_complete_by_the_end_finds_nothing() {
+    // The server's flush LSN on a page boundary inside a record (its
+    // first page written, the rest not yet): positioning there is not an
+    // error, there is just nothing to read yet; likewise inside a record
+    // continued over several pages past the end.
+    let mut w = WalWriter::new(SEG, 1);
+    let a = w.append(record(10, 0, 1, &[], &main_of(100, 0)));
+    let b = w.append(record(10, 0, 2, &[], &main_of(20_000, 1)));
+    let flush = Lsn(Lsn(b.0 + 8192).0 & !8191);
+    for (start, end) in [(b, flush), (a, flush), (Lsn(b.0 + 9000), Lsn(b.0 + 9100))] {
+        let mut r = WalReader::new(w.source());
+        r.set_end(end);
+        let found = r.seek(start).unwrap();
+        let mut got = Vec::new();
+        while let Some(rec) = r.next_record().unwrap() {
+            got.push(rec.lsn());
+        }
+        if start == a {
+            assert_eq!((found, got), (a, vec![a]));
+        } else {
+            assert_eq!((found, got), (end, vec![]), "start {start}, end {end}");
+        }
+    }
+}
+
+#[test]
 fn block_references_decode() {
     let rel = RelFileLocator { spc: 1663, db: 5, rel: 16384 };
     let page_bytes: Vec<u8> = (0..8192 - 4000).map(|i| (i % 251) as u8).collect();
