@@ -127,6 +127,22 @@ SELECT test_run_each('xlm_ddl_src', ARRAY[
   $w$INSERT INTO rt_b.inplace VALUES (1, 'truncated in place')$w$,
   $w$TRUNCATE rt_b.inplace$w$,
   $w$INSERT INTO rt_b.inplace VALUES (2, 'kept')$w$,
+  $w$COMMIT$w$,
+  -- One transaction changing a table's definition between its rows, once
+  -- in a subtransaction rolled back: each row as the table was then.
+  $w$BEGIN$w$,
+  $w$CREATE TABLE rt_b.steps (id int PRIMARY KEY, a text)$w$,
+  $w$INSERT INTO rt_b.steps VALUES (1, 'one')$w$,
+  $w$ALTER TABLE rt_b.steps ADD COLUMN b int$w$,
+  $w$INSERT INTO rt_b.steps VALUES (2, 'two', 2)$w$,
+  $w$SAVEPOINT s$w$,
+  $w$ALTER TABLE rt_b.steps ADD COLUMN c text$w$,
+  $w$INSERT INTO rt_b.steps VALUES (3, 'rolled back', 3, 'c')$w$,
+  $w$ROLLBACK TO s$w$,
+  $w$INSERT INTO rt_b.steps VALUES (4, 'four', 4)$w$,
+  $w$UPDATE rt_b.steps SET b = 1 WHERE id = 1$w$,
+  $w$ALTER TABLE rt_b.steps DROP COLUMN a$w$,
+  $w$INSERT INTO rt_b.steps VALUES (5, 5)$w$,
   $w$COMMIT$w$
 ], false) AS statements;
 SELECT test_connect('xlm_ddl_src');

@@ -19,7 +19,7 @@
 //! page would have been imaged): its state then is its state now, and the
 //! caller asks the live catalog.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::Hash;
 
 use super::xacts::XactTable;
@@ -199,8 +199,9 @@ pub struct CatalogHistory {
     attributes: Versions<AttributeRow, (u32, i16)>,
     namespaces: Versions<NamespaceRow, u32>,
     indexes: Versions<IndexRow, u32>,
-    /// Transactions that wrote catalog rows.
-    writers: HashSet<u32>,
+    /// Transactions that wrote catalog rows, with the LSNs of their writes
+    /// in order.
+    writers: HashMap<u32, Vec<Lsn>>,
     /// Tuples on catalog pages that did not parse (reported, not guessed).
     unreadable: usize,
 }
@@ -221,13 +222,14 @@ impl CatalogHistory {
             attributes: Versions::default(),
             namespaces: Versions::default(),
             indexes: Versions::default(),
-            writers: HashSet::new(),
+            writers: HashMap::new(),
             unreadable: 0,
         }
     }
 
-    /// Transactions that wrote catalog rows in the range.
-    pub fn writers(&self) -> &HashSet<u32> {
+    /// Transactions that wrote catalog rows in the range, with the LSNs
+    /// of their writes in order.
+    pub fn writers(&self) -> &HashMap<u32, Vec<Lsn>> {
         &self.writers
     }
 
@@ -278,7 +280,10 @@ impl CatalogHistory {
                 self.make(rec.version(), cat, tid, t, (origin, lsn));
             }
             if rec.xid() != 0 {
-                self.writers.insert(rec.xid());
+                let lsns = self.writers.entry(rec.xid()).or_default();
+                if lsns.last() != Some(&lsn) {
+                    lsns.push(lsn);
+                }
             }
         }
         Ok(())

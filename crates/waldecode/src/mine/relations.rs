@@ -14,7 +14,7 @@ use std::rc::Rc;
 use super::catalog::{AttInfo, Catalog, RelInfo, RelLookup};
 use super::history::{AtLsn, CatalogHistory, Snapshot};
 use super::xacts::XactTable;
-use crate::fxhash::{FxHashMap, FxHashSet};
+use crate::fxhash::FxHashMap;
 use crate::heap::tuple::AttrDesc;
 use crate::layout::RelFileLocator;
 use crate::lsn::Lsn;
@@ -40,10 +40,14 @@ pub struct Relations<C: Catalog> {
     default_spc: u32,
     /// When transactions that changed catalog rows ended, in order.
     epochs: Vec<Lsn>,
-    cache: FxHashMap<(RelFileLocator, usize), RelLookup>,
+    /// Keyed by the file, the epoch at the LSN and, for a transaction
+    /// that changes the catalog itself, its xid and how far it got.
+    cache: FxHashMap<(RelFileLocator, usize, u32, usize), RelLookup>,
     /// Top-level transactions that changed catalog rows: they see their
-    /// own changes, so their lookups are not shared.
-    writer_tops: FxHashSet<u32>,
+    /// own changes. Per such transaction, the LSNs where its view of the
+    /// catalog changes: its writes, and the ends of its subtransactions
+    /// that wrote (a rolled-back one's writes disappear), in order.
+    writer_steps: FxHashMap<u32, Vec<Lsn>>,
 }
 
 impl<C: Catalog> Relations<C> {
@@ -51,12 +55,24 @@ impl<C: Catalog> Relations<C> {
         let (db, default_spc) = catalog.database();
         let mut epochs: Vec<Lsn> = history
             .writers()
-            .iter()
+            .keys()
             .filter_map(|&x| xacts.get(xacts.top_of(x)).and_then(|s| s.end_lsn))
             .collect();
         epochs.sort_unstable();
         epochs.dedup();
-        let writer_tops = history.writers().iter().map(|&w| xacts.top_of(w)).collect();
+        let mut writer_steps: FxHashMap<u32, Vec<Lsn>> = FxHashMap::default();
+        for (&xid, lsns) in history.writers() {
+            let top = xacts.top_of(xid);
+            let steps = writer_steps.entry(top).or_default();
+            steps.extend_from_slice(lsns);
+            if xid != top {
+                steps.extend(xacts.get(xid).and_then(|s| s.end_lsn));
+            }
+        }
+        for steps in writer_steps.values_mut() {
+            steps.sort_unstable();
+            steps.dedup();
+        }
         Relations {
             catalog,
             history,
@@ -64,7 +80,7 @@ impl<C: Catalog> Relations<C> {
             default_spc,
             epochs,
             cache: FxHashMap::default(),
-            writer_tops,
+            writer_steps,
         }
     }
 
@@ -86,20 +102,22 @@ impl<C: Catalog> Relations<C> {
             return if locator.db == 0 { RelLookup::Skip } else { RelLookup::OtherDatabase };
         }
         let reader = xacts.top_of(xid);
-        // A transaction that changes the catalog sees its own changes:
-        // its lookups are not shared.
-        let own = self.writer_tops.contains(&reader);
         let epoch = self.epochs.partition_point(|e| *e < lsn);
-        if !own {
-            if let Some(r) = self.cache.get(&(locator, epoch)) {
-                return r.clone();
-            }
+        // A transaction that changes the catalog sees its own changes: its
+        // lookups are its own, and change at each of its steps (a bulk
+        // load after a TRUNCATE in the same transaction resolves its table
+        // once, not once per row).
+        let (own, step) = match self.writer_steps.get(&reader) {
+            Some(steps) => (reader, steps.partition_point(|e| *e < lsn)),
+            None => (0, 0),
+        };
+        let key = (locator, epoch, own, step);
+        if let Some(r) = self.cache.get(&key) {
+            return r.clone();
         }
         let at = Snapshot { lsn, reader, xacts };
         let r = self.resolve(locator, at);
-        if !own {
-            self.cache.insert((locator, epoch), r.clone());
-        }
+        self.cache.insert(key, r.clone());
         r
     }
 
