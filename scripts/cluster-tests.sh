@@ -6,7 +6,8 @@
 #     .partial segment), follows the history file, never the old primary's
 #     WAL past the fork;
 #   - a segment removed by a checkpoint while a scan reads it;
-#   - 64 MB segments (initdb --wal-segsize=64).
+#   - 64 MB segments (initdb --wal-segsize=64);
+#   - reinstalling the extension while a backend has it loaded.
 # Run by scripts/test.sh after the regression suite (the extension must be
 # installed). Usage: cluster-tests.sh DIR BASE_PORT (uses ports BASE..BASE+3).
 # Prints "ok - ..." or "FAILED - ..." per check and ends with one line
@@ -253,6 +254,28 @@ check "no warning for a start time before the cluster's first WAL" 0 "$("$PG_BIN
 check "a start time before a directory's WAL is warned about" 1 "$("$PG_BIN/psql" -X -q -At -h "$BIG" -p "$P4" -U postgres -d postgres \
   -c "SELECT count(*) FROM xlogminer_contents(start_time => '2000-01-01', relations => '{b}', wal_dir => '$COPY')" 2>&1 \
   | grep -c 'WARNING:  the WAL available starts after')"
+
+echo "== reinstalling while a backend has the library loaded"
+# scripts/demo.sh run again on a live server: the files are renamed into
+# place, so a backend that mapped the old library keeps it (rewriting it in
+# place kills such a backend with SIGBUS, and the server restarts).
+LIB=$("$PG_CONFIG" --pkglibdir)/xlogminer.so
+FLAG=$BASE/reinstalled
+rm -f "$FLAG"
+STARTED=$(q "$BIG" "$P4" "SELECT pg_postmaster_start_time()")
+INODE0=$(stat -c %i "$LIB")
+"$PG_BIN/psql" -X -q -At -h "$BIG" -p "$P4" -U postgres -d postgres \
+  -c "SELECT count(*) > 0 FROM xlogminer_stats('$B0', '$B1')" \
+  -c "\\! for i in \$(seq 1200); do [ -e '$FLAG' ] && break; sleep 0.5; done" \
+  -c "SELECT count(*) > 0 FROM xlogminer_stats('$B0', '$B1')" >"$BASE/reinstall.out" 2>&1 &
+HELD=$!
+for _ in $(seq 100); do grep -q t "$BASE/reinstall.out" 2>/dev/null && break; sleep 0.2; done
+install_extension
+touch "$FLAG"
+wait "$HELD"
+check "the library is replaced by a new file" t "$([ "$(stat -c %i "$LIB")" != "$INODE0" ] && echo t || echo f)"
+check "the backend holding the old library goes on" "t|t" "$(paste -sd'|' "$BASE/reinstall.out")"
+check "the server did not restart" "$STARTED" "$(q "$BIG" "$P4" "SELECT pg_postmaster_start_time()")"
 cluster_stop "$BIG"
 
 echo "cluster-tests: $passed passed, $failed failed"
