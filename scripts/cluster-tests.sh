@@ -270,7 +270,7 @@ INODE0=$(stat -c %i "$LIB")
   -c "SELECT count(*) > 0 FROM xlogminer_stats('$B0', '$B1')" >"$BASE/reinstall.out" 2>&1 &
 HELD=$!
 for _ in $(seq 100); do grep -q t "$BASE/reinstall.out" 2>/dev/null && break; sleep 0.2; done
-install_extension
+install_extension >"$BASE/install.log" 2>&1 || cat "$BASE/install.log"
 touch "$FLAG"
 wait "$HELD"
 check "the library is replaced by a new file" t "$([ "$(stat -c %i "$LIB")" != "$INODE0" ] && echo t || echo f)"

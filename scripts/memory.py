@@ -132,10 +132,7 @@ def measure(args, clusters):
         sys.exit(f"memory.py: xlogminer is not installed in the PostgreSQL of {PG_BIN}; install the release "
                  "build first (bash scripts/demo.sh)")
     c.query("CREATE EXTENSION xlogminer")
-    stamp = library_stamp()
     facts.update(version=c.query("SHOW server_version"),
-                 library=f"`xlogminer.so` of {stamp[1] / MB:.1f} MB, installed "
-                         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(stamp[2]))}",
                  page_cache=c.query("LOAD 'xlogminer'; SHOW xlogminer.page_cache_size"),
                  baseline=c.measure("LOAD 'xlogminer'", 60)["hwm_kb"])
     c.query("CREATE TABLE big (id integer PRIMARY KEY, n integer NOT NULL, t text NOT NULL)")
@@ -147,6 +144,10 @@ def measure(args, clusters):
                                                                     timeout=QUERY_TIMEOUT))))
     log(f"oltp: pgbench -i -s {args.scale}, then transactions up to {args.wal_gb} GiB of WAL")
     ranges.append(("oltp", checkpointed_range(c, lambda: facts.update(transactions=fill_oltp(c, args)))))
+    # The library measured is the one installed when the measurements begin.
+    stamp = library_stamp()
+    facts["library"] = (f"`xlogminer.so` of {stamp[1] / MB:.1f} MB, installed "
+                        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(stamp[2]))}")
     facts["ranges"] = [measure_range(c, name, start, end, args.runs, stamp) for name, (start, end) in ranges]
     facts["load_after"] = loadavg()
     return facts
