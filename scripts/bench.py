@@ -50,7 +50,8 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the clone
 from benchlib import (MB, PG_BIN, exit_on_signals, library_stamp, loadavg, log, machine, pgbench_init,
-                      pgbench_transactions, run_measured, throwaway_cluster, write_section)
+                      pgbench_transactions, run_measured, throwaway_cluster, with_clusters,
+                      write_section)
 
 PORTS = range(54700, 54800)
 SEED = 42
@@ -437,18 +438,7 @@ def main():
     """Runs the benchmark in throwaway clusters, always removed, and reports."""
     args = parse_args()
     exit_on_signals()
-    clusters = []
-    try:
-        facts, cands, results = measure(args, clusters)
-    except KeyboardInterrupt:
-        sys.exit("bench.py: interrupted")
-    except Exception:
-        for c in clusters:
-            log(f"server log of the cluster on port {c.port}, last lines:\n{c.log_tail()}")
-        raise
-    finally:
-        for c in clusters:
-            c.remove()
+    facts, cands, results = with_clusters("bench.py", lambda clusters: measure(args, clusters))
     report = render(args, facts, cands, results)
     print(report)
     if args.write_benchmarks:

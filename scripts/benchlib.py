@@ -223,3 +223,21 @@ def pgbench_transactions(c, transactions, clients, seed):
     if not done or done.group(1) != done.group(2) or int(done.group(1)) != per_client * clients:
         raise RuntimeError(f"pgbench did not process all {transactions} transactions:\n{out}")
     return float(re.search(r"tps = ([0-9.]+)", out).group(1))
+
+
+def with_clusters(script, measure):
+    """measure(clusters), where measure appends every cluster it makes to clusters: they are removed
+    afterwards, also on errors and Ctrl-C, and on an error the last lines of their server logs are
+    shown first."""
+    clusters = []
+    try:
+        return measure(clusters)
+    except KeyboardInterrupt:
+        sys.exit(f"{script}: interrupted")
+    except Exception:
+        for c in clusters:
+            log(f"server log of the cluster on port {c.port}, last lines:\n{c.log_tail()}")
+        raise
+    finally:
+        for c in clusters:
+            c.remove()

@@ -37,7 +37,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the clone
 from benchlib import (MB, PG_BIN, exit_on_signals, library_stamp, loadavg, log, machine, pgbench_init,
-                      pgbench_transactions, throwaway_cluster, write_section)
+                      pgbench_transactions, throwaway_cluster, with_clusters, write_section)
 
 PORTS = range(54700, 54800)
 SEED = 42
@@ -227,18 +227,7 @@ def main():
     note = fit_to_disk(args)
     if note:
         log(note)
-    clusters = []
-    try:
-        facts = measure(args, clusters)
-    except KeyboardInterrupt:
-        sys.exit("memory.py: interrupted")
-    except Exception:
-        for c in clusters:
-            log(f"server log of the cluster on port {c.port}, last lines:\n{c.log_tail()}")
-        raise
-    finally:
-        for c in clusters:
-            c.remove()
+    facts = with_clusters("memory.py", lambda clusters: measure(args, clusters))
     report = render(args, facts, note)
     print(report)
     if args.write_benchmarks:
