@@ -91,6 +91,11 @@ fi
 
 echo "== extension #[pg_test]s (cargo pgrx test)"
 install -d -o postgres -g postgres "$WORK/pgtest"
+# `cargo pgrx test` copies its build over the installed library in place: a
+# backend of a running server that has it loaded would die of SIGBUS, and
+# the server restart. Unlinked first, the copy is a new file and such a
+# backend keeps the old one.
+rm -f "$("$PG_CONFIG" --pkglibdir)/xlogminer.so"
 if ! timeout 1800 cargo pgrx test "pg$PG_MAJOR" --no-default-features --runas postgres --pgdata "$WORK/pgtest/data" 2>&1 \
     | tee "$WORK/pgtest.log" | grep -E '^test result|FAILED|panicked'; then :; fi
 count "$WORK/pgtest.log" '[0-9]+ passed' '[0-9]+ failed'
