@@ -81,7 +81,7 @@ pub fn raise_wal(e: WalError) -> ! {
         WalError::TooManyTransactions { lsn, limit } => raise(
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
             format!("the range holds more than {limit} transactions"),
-            Some(format!("The limit was reached at {lsn}; the miner keeps every transaction's outcome in memory (about 50 bytes each).")),
+            Some(format!("The limit was reached at {lsn}; the miner keeps every transaction's outcome in memory (32 bytes each).")),
             Some("Mine a shorter range (end_lsn, end_time), or raise xlogminer.max_transactions.".into()),
         ),
         other => raise(

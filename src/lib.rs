@@ -34,10 +34,15 @@ static PAGE_CACHE_KB: GucSetting<i32> = GucSetting::<i32>::new(64 * 1024);
 static PROGRESS: GucSetting<bool> = GucSetting::<bool>::new(false);
 
 /// `xlogminer.max_transactions`: the most transactions a range may hold
-/// (the transaction table's memory, about 50 bytes each, is bounded by it).
+/// (the transaction table's memory, 32 bytes each, is bounded by it).
 static MAX_TRANSACTIONS: GucSetting<i32> =
     GucSetting::<i32>::new(waldecode::mine::DEFAULT_MAX_TRANSACTIONS as i32);
 static PROGRESS_INTERVAL_MS: GucSetting<i32> = GucSetting::<i32>::new(5000);
+
+/// `xlogminer.cpu_limit`: the share of one core a scan may use, in
+/// percent; below 100 it sleeps after each slice of work, as VACUUM does
+/// with `vacuum_cost_delay`, leaving the rest to the workload.
+static CPU_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(100);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
@@ -54,7 +59,7 @@ pub extern "C-unwind" fn _PG_init() {
     GucRegistry::define_int_guc(
         c"xlogminer.max_transactions",
         c"The most transactions a mined range may hold.",
-        c"The miner keeps every transaction's outcome in memory, about 50 bytes each.",
+        c"The miner keeps every transaction's outcome in memory, 32 bytes each.",
         &MAX_TRANSACTIONS,
         1000,
         i32::MAX,
@@ -66,6 +71,16 @@ pub extern "C-unwind" fn _PG_init() {
         c"Report the progress of long scans.",
         c"A NOTICE about every five seconds: position, rows found, last commit time.",
         &PROGRESS,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"xlogminer.cpu_limit",
+        c"The share of one CPU core a scan may use, in percent.",
+        c"Below 100, a scan sleeps after each 10 ms of work so that it uses at most this share.",
+        &CPU_LIMIT,
+        1,
+        100,
         GucContext::Userset,
         GucFlags::default(),
     );
@@ -86,6 +101,12 @@ pub(crate) fn progress_interval() -> Option<std::time::Duration> {
     PROGRESS
         .get()
         .then(|| std::time::Duration::from_millis(PROGRESS_INTERVAL_MS.get().max(100) as u64))
+}
+
+/// The share of a core a scan may use, when limited (percent, 1–99).
+pub(crate) fn cpu_limit() -> Option<u32> {
+    let limit = CPU_LIMIT.get();
+    (limit < 100).then(|| limit.max(1) as u32)
 }
 
 /// The bound on a range's transactions.

@@ -2,10 +2,12 @@
 //! every `xlogminer.progress_interval` (5 s) says where the scan is in the
 //! range it reads,
 //! how many rows it found and the last commit time it passed — psql shows
-//! it while the query runs. Query cancel is checked at the same place.
+//! it while the query runs. Query cancel is checked at the same place,
+//! and so is `xlogminer.cpu_limit`: below 100 the scan sleeps after each
+//! slice of work.
 
 use std::cell::Cell;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pgrx::prelude::*;
 use waldecode::scan::Progress;
@@ -16,13 +18,22 @@ thread_local! {
     static CLOCK: Cell<Option<(Instant, Instant)>> = const { Cell::new(None) };
     /// Rows found so far, and the last commit time passed (µs since 2000).
     static FOUND: Cell<(u64, Option<i64>)> = const { Cell::new((0, None)) };
+    /// When the current slice of work began, under `xlogminer.cpu_limit`.
+    static SLICE: Cell<Option<Instant>> = const { Cell::new(None) };
 }
+
+/// Work between two sleeps under `xlogminer.cpu_limit`.
+const SLICE_OF_WORK: Duration = Duration::from_millis(10);
+/// The longest sleep (time spent away from the scan, waiting for the
+/// client, counts as work and must not make it sleep for long).
+const LONGEST_PAUSE: Duration = Duration::from_secs(1);
 
 /// Starts the clock for a new function call.
 pub fn begin() {
     let now = Instant::now();
     CLOCK.with(|c| c.set(Some((now, now))));
     FOUND.with(|f| f.set((0, None)));
+    SLICE.with(|s| s.set(None));
 }
 
 /// A row found, of a transaction committed at `commit_time`.
@@ -36,6 +47,9 @@ pub fn row(commit_time: Option<i64>) {
 /// Called before every record: checks for cancel, reports when due.
 pub fn tick(p: Progress) {
     pgrx::check_for_interrupts!();
+    if let Some(limit) = crate::cpu_limit() {
+        throttle(limit);
+    }
     let Some(every) = crate::progress_interval() else { return };
     let Some((started, last)) = CLOCK.with(Cell::get) else { return };
     let now = Instant::now();
@@ -59,4 +73,34 @@ pub fn tick(p: Progress) {
         now.duration_since(started).as_secs_f64(),
         p.at
     );
+}
+
+/// Sleeps after each slice of work for as long as keeps the scan at
+/// `limit` percent of a core. The sleep waits on the process latch, so a
+/// cancel, a timeout or the postmaster's death ends it.
+fn throttle(limit: u32) {
+    let now = Instant::now();
+    let Some(start) = SLICE.with(Cell::get) else {
+        SLICE.with(|s| s.set(Some(now)));
+        return;
+    };
+    let worked = now.duration_since(start);
+    if worked < SLICE_OF_WORK {
+        return;
+    }
+    let pause = (worked * (100 - limit) / limit).min(LONGEST_PAUSE);
+    if !pause.is_zero() {
+        // SAFETY: MyLatch is this backend's own latch, set up at start.
+        unsafe {
+            pg_sys::WaitLatch(
+                pg_sys::MyLatch,
+                (pg_sys::WL_LATCH_SET | pg_sys::WL_TIMEOUT | pg_sys::WL_EXIT_ON_PM_DEATH) as i32,
+                pause.as_millis().max(1) as _,
+                pg_sys::PG_WAIT_EXTENSION,
+            );
+            pg_sys::ResetLatch(pg_sys::MyLatch);
+        }
+        pgrx::check_for_interrupts!();
+    }
+    SLICE.with(|s| s.set(Some(Instant::now())));
 }

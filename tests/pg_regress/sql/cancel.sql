@@ -44,5 +44,37 @@ SELECT * FROM dblink_get_result('cxl') AS t(n bigint);
 SELECT elapsed_since(:'t0') < interval '1 s' AS cancelled_in_time;
 SELECT dblink_disconnect('cxl') AS disconnected;
 
+-- Under a CPU budget (xlogminer.cpu_limit) a scan sleeps between slices
+-- of work: the same answer, seen waiting (wait event Extension) most of
+-- the time, and still stopped at once by a cancel.
+SELECT count(*) AS n_unlimited FROM xlogminer_records(:'c0', pg_lsn(:'c0') + 20000000) \gset
+SET xlogminer.cpu_limit = 50;
+SELECT count(*) = :n_unlimited AS same_records FROM xlogminer_records(:'c0', pg_lsn(:'c0') + 20000000);
+RESET xlogminer.cpu_limit;
+SET xlogminer.cpu_limit = 0;
+CREATE FUNCTION seen_sleeping(p int) RETURNS bool LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 1..200 LOOP
+    PERFORM pg_stat_clear_snapshot();
+    IF EXISTS (SELECT FROM pg_stat_activity WHERE pid = p AND wait_event_type = 'Extension') THEN
+      RETURN true;
+    END IF;
+    PERFORM pg_sleep(0.02);
+  END LOOP;
+  RETURN false;
+END $$;
+SELECT dblink_connect('cxl', format('host=%s port=%s dbname=%s user=postgres',
+  current_setting('unix_socket_directories'), current_setting('port'), current_database())) AS connected;
+SELECT pid AS other FROM dblink('cxl', 'SELECT pg_backend_pid()') AS t(pid int) \gset
+SELECT dblink_exec('cxl', 'SET xlogminer.cpu_limit = 5');
+SELECT dblink_send_query('cxl', format('SELECT count(*) FROM xlogminer_contents(%L, %L)', :'c0', :'c1')) AS sent;
+SELECT seen_sleeping(:other) AS throttled;
+SELECT clock_timestamp() AS t0 \gset
+SELECT pg_cancel_backend(:other) AS cancelled;
+SELECT * FROM dblink_get_result('cxl') AS t(n bigint);
+SELECT elapsed_since(:'t0') < interval '1 s' AS cancelled_in_time;
+SELECT dblink_disconnect('cxl') AS disconnected;
+
+DROP FUNCTION seen_sleeping(int);
 DROP FUNCTION elapsed_since(timestamptz);
 DROP TABLE cxl;
