@@ -89,6 +89,11 @@ impl Slot {
     }
 }
 
+/// Whether `a` follows `b` (`TransactionIdPrecedes(b, a)`).
+fn newer(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) > 0
+}
+
 fn status_code(s: Status) -> u8 {
     match s {
         Status::Committed => 1,
@@ -103,6 +108,8 @@ fn status_code(s: Status) -> u8 {
 pub struct XactTable {
     blocks: FxHashMap<u32, Box<[Slot]>>,
     len: usize,
+    /// The newest xid seen, by the server's circular order.
+    newest: Option<u32>,
 }
 
 impl std::fmt::Debug for XactTable {
@@ -126,6 +133,9 @@ impl XactTable {
         if s.status == 0 {
             *s = Slot { first_lsn: lsn, status: status_code(Status::InProgress), ..UNSEEN };
             self.len += 1;
+            if self.newest.is_none_or(|n| newer(xid, n)) {
+                self.newest = Some(xid);
+            }
         }
         s
     }
@@ -207,7 +217,7 @@ impl XactTable {
     /// server's circular order, `TransactionIdPrecedes`); true when none
     /// was seen.
     pub fn is_newer_than_all(&self, xid: u32) -> bool {
-        self.slot(xid).is_none() && self.iter().all(|(seen, _)| (xid.wrapping_sub(seen) as i32) > 0)
+        self.slot(xid).is_none() && self.newest.is_none_or(|n| newer(xid, n))
     }
 
     /// The state of `xid`, if it was seen.
