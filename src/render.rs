@@ -268,11 +268,13 @@ impl Render for ServerRender {
         }
     }
 
+    fn withholds(&mut self, att: &AttInfo) -> bool {
+        self.masking.as_mut().is_some_and(|(access, relid)| !access.column(*relid, att.attnum))
+    }
+
     fn literal(&mut self, att: &AttInfo, d: Stored<'_>) -> Result<String, String> {
-        if let Some((access, relid)) = &mut self.masking {
-            if !access.column(*relid, att.attnum) {
-                return Err(format!("no SELECT privilege on column {}", att.name));
-            }
+        if self.withholds(att) {
+            return Err(format!("no SELECT privilege on column {}", att.name));
         }
         let Some(t) = self.type_out(att.typid, att.typmod) else {
             return Err(format!(

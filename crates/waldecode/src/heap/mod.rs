@@ -16,7 +16,7 @@ pub mod store;
 pub mod toast;
 pub mod tuple;
 
-pub use redo::{apply, no_live_tuples, ChangeKind, HeapChange, LiveTuple};
+pub use redo::{apply, no_live_tuples, page_read, ChangeKind, HeapChange, LiveTuple};
 pub use store::{io_error, PageKey, PageStore};
 
 #[cfg(test)]

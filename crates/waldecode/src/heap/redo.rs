@@ -80,6 +80,26 @@ fn key(b: &BlockRef) -> PageKey {
     PageKey { locator: b.locator, fork: b.fork, blkno: b.blkno }
 }
 
+/// The page a heap record reads an old row version from, if it reads one:
+/// a DELETE's page, an UPDATE's old page (block 1 when it differs from the
+/// new one; a visibility-map reference would be fork VM).
+pub fn page_read(rec: &Record<'_>) -> Option<PageKey> {
+    if rec.rmid() != RM_HEAP_ID {
+        return None;
+    }
+    let b0 = rec.block(0)?;
+    match HeapRecord::parse(rec.version(), rec.info(), rec.main_data())? {
+        HeapRecord::Delete(_) => Some(key(b0)),
+        HeapRecord::Update { .. } => Some(key(old_page(rec, b0))),
+        _ => None,
+    }
+}
+
+/// An update's old page: block 1 when it differs from the new page.
+fn old_page<'r>(rec: &'r Record<'_>, b0: &'r BlockRef) -> &'r BlockRef {
+    rec.block(1).filter(|b| b.fork == 0).unwrap_or(b0)
+}
+
 fn short(rec: &Record<'_>) -> WalError {
     let lsn = rec.lsn();
     WalError::corrupt(lsn, format!("main data too short in heap record at {lsn}"))
@@ -381,9 +401,7 @@ fn update(
     init: bool,
 ) -> Result<Vec<HeapChange>> {
     let lsn = rec.lsn();
-    // Block 1 is the old tuple's page when it differs (a visibility-map
-    // reference would be fork VM).
-    let old_b = rec.block(1).filter(|b| b.fork == 0).unwrap_or(b0);
+    let old_b = old_page(rec, b0);
     let mut ch = HeapChange::new(ChangeKind::Update { hot }, b0.locator);
     ch.old_tid = Some((old_b.blkno, r.old_offnum));
     let new_tid = (b0.blkno, r.new_offnum);

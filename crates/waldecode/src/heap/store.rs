@@ -113,6 +113,12 @@ impl PageStore {
         (self.mem.len(), self.spilled.len())
     }
 
+    /// The pages kept, in memory or spilled.
+    #[cfg(test)]
+    pub fn keys(&self) -> Vec<PageKey> {
+        self.mem.keys().chain(self.spilled.keys()).copied().collect()
+    }
+
     fn touch(&mut self, key: PageKey) {
         self.tick += 1;
         let t = self.tick;

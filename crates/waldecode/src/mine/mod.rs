@@ -31,6 +31,7 @@ pub use values::{Render, Stored};
 pub use xacts::Status;
 
 use crate::error::{Result, WalError};
+use crate::fxhash::FxHashMap;
 use crate::heap::store::SpillMaker;
 use crate::heap::toast::ToastPointer;
 use crate::heap::tuple::FIRST_NORMAL_XID;
@@ -46,7 +47,7 @@ use history::CatalogHistory;
 use relations::{Relations, FIRST_NORMAL_OBJECT_ID};
 use sql::statements;
 use toast::{assemble, ChunkIndex};
-use values::row_values;
+use values::{row_values, update_values};
 use xacts::XactTable;
 
 /// Which rows the caller wants.
@@ -208,6 +209,9 @@ pub struct Miner<S: WalSource, C: Catalog, R: Render> {
     relations: Relations<C>,
     render: R,
     store: PageStore,
+    /// The pages records read old row versions from, each with the last
+    /// record that does (pass 1): a table's page is kept only until then.
+    reads: FxHashMap<PageKey, Lsn>,
     toast: ChunkIndex,
     queue: VecDeque<Queued>,
     /// DDL and TRUNCATE rows of the range not yet queued, in WAL order.
@@ -235,7 +239,7 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         let mut catalog = catalog;
         let (db, _) = catalog.database();
         let history = CatalogHistory::new(db, &catalog.catalog_filenodes(), options.spill);
-        let (mut xacts, killed, mut history, touched) =
+        let FirstPass { mut xacts, killed, mut history, touched, reads } =
             first_pass(&mut scan, history, db, options.max_transactions)?;
         // The second pass ends where the first did, even if the WAL grew
         // in between: every change it reports was classified.
@@ -290,6 +294,7 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             relations,
             render,
             store: PageStore::with_spill(options.page_cache_bytes, options.spill),
+            reads,
             toast: ChunkIndex::default(),
             queue: VecDeque::new(),
             ddl,
@@ -378,18 +383,24 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             Vec::new()
         };
         // Chunks of TOAST values: those on pages imaged here (written
-        // before the range) and those inserted here.
+        // before the range) and those inserted here; TOAST pages are kept
+        // for the values' chunks. A table's page no later record reads a
+        // row version from is not kept: the page budget (and the spill
+        // file) goes to the pages that will be read.
         let mut toast_record = false;
         for b in rec.blocks().iter().filter(|_| relevant) {
+            let key = PageKey { locator: b.locator, fork: b.fork, blkno: b.blkno };
             if !matches!(
                 self.relations.relation(b.locator, lsn, xid, &self.xacts),
                 RelLookup::Toast
             ) {
+                if self.reads.get(&key).is_none_or(|&last| last <= lsn) {
+                    self.store.forget(key);
+                }
                 continue;
             }
             toast_record = true;
             if b.fork == 0 && b.image.as_ref().is_some_and(|i| i.apply) {
-                let key = PageKey { locator: b.locator, fork: 0, blkno: b.blkno };
                 self.toast.note_page(&mut self.store, key, lsn)?;
             }
         }
@@ -605,14 +616,17 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
             toast_missing |= found.is_err();
             found
         };
-        let mut render_row = |t: &[u8]| row_values(render, rel, t, &mut detoast);
-        let old = match (&ch.old_tuple, op) {
-            (Some(t), Op::Update | Op::Delete) => Some(render_row(t)),
-            _ => None,
-        };
-        let new = match (&ch.new_tuple, op) {
-            (Some(t), Op::Update | Op::Insert) => Some(render_row(t)),
-            _ => None,
+        let (old, new) = match (&ch.old_tuple, &ch.new_tuple, op) {
+            (Some(o), Some(n), Op::Update) => {
+                let (o, n) = update_values(render, rel, o, n, &mut detoast);
+                (Some(o), Some(n))
+            }
+            (o, n, _) => {
+                let mut render_row = |t: &[u8]| row_values(render, rel, t, &mut detoast);
+                let old = o.as_deref().filter(|_| matches!(op, Op::Update | Op::Delete));
+                let new = n.as_deref().filter(|_| matches!(op, Op::Update | Op::Insert));
+                (old.map(&mut render_row), new.map(&mut render_row))
+            }
         };
         let sql = match (old.transpose(), new.transpose()) {
             (Ok(old), Ok(new)) => statements(rel, op, old.as_deref(), new.as_deref()),
@@ -622,9 +636,18 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
     }
 }
 
-/// What pass 1 learns: transactions, speculative inserts taken back, the
-/// catalog history, and the user tables' files heap records touched.
-type FirstPass = (XactTable, HashSet<KilledSpec>, CatalogHistory, HashSet<RelFileLocator>);
+/// What pass 1 learns.
+struct FirstPass {
+    xacts: XactTable,
+    /// Speculative inserts taken back by their own transactions.
+    killed: HashSet<KilledSpec>,
+    history: CatalogHistory,
+    /// The files of the user tables heap records touched.
+    touched: HashSet<RelFileLocator>,
+    /// The pages old row versions are read from, with the last record
+    /// that reads each.
+    reads: FxHashMap<PageKey, Lsn>,
+}
 
 /// Pass 1: the outcome of every transaction in the range, the speculative
 /// inserts their own transactions took back, the catalog history and the
@@ -638,6 +661,7 @@ fn first_pass<S: WalSource>(
     let mut xacts = XactTable::default();
     let mut killed = HashSet::new();
     let mut touched = HashSet::new();
+    let mut reads = FxHashMap::default();
     while let Some(rec) = scan.next_record()? {
         xacts.observe(&rec);
         if xacts.len() > max_transactions {
@@ -655,6 +679,9 @@ fn first_pass<S: WalSource>(
         if rec.rmid() != RM_HEAP_ID {
             continue;
         }
+        if let Some(k) = heap::page_read(&rec).filter(|k| k.locator.db == db) {
+            reads.insert(k, rec.lsn());
+        }
         if let Some(HeapRecord::Delete(d)) =
             HeapRecord::parse(rec.version(), rec.info(), rec.main_data())
         {
@@ -663,7 +690,7 @@ fn first_pass<S: WalSource>(
             }
         }
     }
-    Ok((xacts, killed, history, touched))
+    Ok(FirstPass { xacts, killed, history, touched, reads })
 }
 
 /// Walks back from `from` along the prev-links to the nearest checkpoint

@@ -263,6 +263,8 @@ impl Catalog for FakeCatalog {
 struct FakeRender {
     rows: usize,
     open: bool,
+    /// Literals written.
+    literals: usize,
 }
 
 impl Render for FakeRender {
@@ -278,6 +280,7 @@ impl Render for FakeRender {
 
     fn literal(&mut self, att: &AttInfo, value: Stored<'_>) -> Result<String, String> {
         assert!(self.open, "values are rendered inside a row");
+        self.literals += 1;
         let int = |b: &[u8]| {
             let mut v = [0u8; 8];
             v[..b.len()].copy_from_slice(b);
@@ -305,7 +308,7 @@ fn miner_of(dir: &Path, (start, end): (Lsn, Lsn), filters: Filters, options: Opt
     let explicit_end = end != Lsn(u64::MAX);
     let scan =
         Scan::new(WalReader::new(src), start, end, EndPolicy::Directory { explicit_end }).unwrap();
-    let render = FakeRender { rows: 0, open: false };
+    let render = FakeRender { rows: 0, open: false, literals: 0 };
     Miner::new(scan, filters, FakeCatalog::load_from(dir), render, options).unwrap()
 }
 
@@ -624,6 +627,43 @@ fn the_smallest_page_cache_gives_the_same_rows() {
     let big = all(&mut miner(start, f.clone(), 1 << 20));
     let small = all(&mut miner(start, f, 0));
     assert_eq!(big, small);
+}
+
+#[test]
+fn an_update_renders_only_its_key_and_what_changed() {
+    let x = xids();
+    let (start, _, _) = range();
+    let f = Filters { xid: Some(x["hot_update"]), ..Filters::default() };
+    let mut m = miner(start, f, 1 << 20);
+    let rows = all(&mut m);
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert!(rows[0].complete);
+    // accounts (id, owner, balance, active, note): the key and the note,
+    // old and new; owner, balance and active kept their bytes. Both
+    // versions are rendered as one row (one switch of output settings).
+    assert_eq!((m.render.literals, m.render.rows), (4, 1));
+}
+
+#[test]
+fn a_page_is_kept_only_until_its_last_old_row_version_is_read() {
+    let (start, _, _) = range();
+    let f = Filters { include_uncommitted: true, ..Filters::default() };
+    let mut m = miner(start, f, 1 << 20);
+    let mut kept_while_mining = 0;
+    while m.next_row().unwrap().is_some() {
+        kept_while_mining = kept_while_mining.max(m.store.keys().len());
+    }
+    assert!(kept_while_mining > 0);
+    // Every UPDATE and DELETE read its page and was the last to: no
+    // table's page is left, only TOAST pages (kept for their chunks).
+    let end = m.end();
+    let left: Vec<_> = m
+        .store
+        .keys()
+        .into_iter()
+        .filter(|k| !matches!(m.relations.relation(k.locator, end, 0, &m.xacts), RelLookup::Toast))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

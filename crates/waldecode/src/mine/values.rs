@@ -34,6 +34,12 @@ pub trait Render {
     /// Called after the values of one row are rendered.
     fn end_row(&mut self) {}
 
+    /// Whether `literal` would refuse `att`'s values in the current row
+    /// (a column the role may not read).
+    fn withholds(&mut self, _att: &AttInfo) -> bool {
+        false
+    }
+
     /// The SQL expression (a literal with its cast) for a stored value of
     /// `att`; `Err` with the reason when it cannot be written (the type
     /// no longer exists).
@@ -61,6 +67,56 @@ pub fn row_values<R: Render>(
         .collect();
     render.end_row();
     Ok(values)
+}
+
+/// The values of both row versions of an UPDATE of `rel`, rendered. A
+/// column whose stored bytes are the same in both holds the same value:
+/// unless the statements name the row by it (a key column, or every
+/// column of a table without a key) it is not rendered at all, and stands
+/// as NULL in both — the statements leave columns that did not change
+/// alone. A column the renderer withholds is still offered to it: a
+/// withheld value is never taken as unchanged.
+pub fn update_values<R: Render>(
+    render: &mut R,
+    rel: &RelInfo,
+    old: &[u8],
+    new: &[u8],
+    detoast: &mut Detoast<'_>,
+) -> (Result<Vec<Value>, String>, Result<Vec<Value>, String>) {
+    let why = |e| format!("could not decode the row: {e}");
+    let (old_d, new_d) = match (deform(old, &rel.atts), deform(new, &rel.atts)) {
+        (Ok(o), Ok(n)) => (o, n),
+        // One version cannot be split into columns: the other is
+        // rendered whole, as for a DELETE or an INSERT.
+        (o, n) => {
+            let mut one = |d: Result<Vec<Datum<'_>>, _>, t| {
+                d.map_err(why).and_then(|_| row_values(render, rel, t, detoast))
+            };
+            return (one(o, old), one(n, new));
+        }
+    };
+    let missing = std::iter::repeat(&Datum::Missing);
+    render.begin_row(rel);
+    let mut old_v = Vec::with_capacity(rel.atts.len());
+    let mut new_v = Vec::with_capacity(rel.atts.len());
+    for (i, ((att, o), n)) in rel
+        .atts
+        .iter()
+        .zip(old_d.iter().chain(missing.clone()))
+        .zip(new_d.iter().chain(missing))
+        .enumerate()
+    {
+        let names_row = rel.key.is_empty() || rel.key.contains(&i);
+        if att.dropped() || (o == n && !names_row && !render.withholds(att)) {
+            old_v.push(Value::Null);
+            new_v.push(Value::Null);
+            continue;
+        }
+        old_v.push(value(render, att, o, detoast));
+        new_v.push(value(render, att, n, detoast));
+    }
+    render.end_row();
+    (Ok(old_v), Ok(new_v))
 }
 
 /// One column's value.
