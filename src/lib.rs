@@ -44,6 +44,10 @@ static PROGRESS_INTERVAL_MS: GucSetting<i32> = GucSetting::<i32>::new(5000);
 /// with `vacuum_cost_delay`, leaving the rest to the workload.
 static CPU_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(100);
 
+/// `xlogminer.nice`: the Unix scheduling priority (nice value) a scan runs
+/// at; 0 leaves the backend's as it is.
+static NICE: GucSetting<i32> = GucSetting::<i32>::new(0);
+
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     GucRegistry::define_int_guc(
@@ -85,6 +89,17 @@ pub extern "C-unwind" fn _PG_init() {
         GucFlags::default(),
     );
     GucRegistry::define_int_guc(
+        c"xlogminer.nice",
+        c"The CPU scheduling priority (nice value) of a scan, 0 to 19.",
+        c"Above 0, a scan lowers its backend's priority so that the workload's processes run first; \
+          the backend cannot raise it again and keeps it until the session ends.",
+        &NICE,
+        0,
+        19,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
         c"xlogminer.progress_interval",
         c"Time between progress reports of long scans.",
         c"Used when xlogminer.progress is on.",
@@ -107,6 +122,12 @@ pub(crate) fn progress_interval() -> Option<std::time::Duration> {
 pub(crate) fn cpu_limit() -> Option<u32> {
     let limit = CPU_LIMIT.get();
     (limit < 100).then(|| limit.max(1) as u32)
+}
+
+/// The nice value scans run at, when one is set (1–19).
+pub(crate) fn nice() -> Option<i32> {
+    let n = NICE.get();
+    (n > 0).then_some(n)
 }
 
 /// The bound on a range's transactions.

@@ -4,7 +4,8 @@
 //! how many rows it found and the last commit time it passed — psql shows
 //! it while the query runs. Query cancel is checked at the same place,
 //! and so is `xlogminer.cpu_limit`: below 100 the scan sleeps after each
-//! slice of work.
+//! slice of work. `xlogminer.nice` lowers the scan's scheduling priority
+//! when it begins.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -30,6 +31,9 @@ const LONGEST_PAUSE: Duration = Duration::from_secs(1);
 
 /// Starts the clock for a new function call.
 pub fn begin() {
+    if let Some(nice) = crate::nice() {
+        lower_priority(nice);
+    }
     let now = Instant::now();
     CLOCK.with(|c| c.set(Some((now, now))));
     FOUND.with(|f| f.set((0, None)));
@@ -73,6 +77,25 @@ pub fn tick(p: Progress) {
         now.duration_since(started).as_secs_f64(),
         p.at
     );
+}
+
+/// Lowers the backend's scheduling priority to the nice value `nice`, if
+/// it is higher (a smaller value) now. The kernel lets an unprivileged
+/// process lower its priority but never raise it again: the session keeps
+/// it until it ends, and says so once.
+fn lower_priority(nice: i32) {
+    // SAFETY: reads and sets this process's own nice value; getpriority
+    // cannot fail for the calling process.
+    let now = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    if now >= nice {
+        return;
+    }
+    // SAFETY: as above; raising the nice value needs no privilege.
+    if unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) } == 0 {
+        notice!(
+            "xlogminer: this session's backend now runs at nice {nice} (it was {now}) until the session ends"
+        );
+    }
 }
 
 /// Sleeps after each slice of work for as long as keeps the scan at

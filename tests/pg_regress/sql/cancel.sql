@@ -75,6 +75,23 @@ SELECT * FROM dblink_get_result('cxl') AS t(n bigint);
 SELECT elapsed_since(:'t0') < interval '1 s' AS cancelled_in_time;
 SELECT dblink_disconnect('cxl') AS disconnected;
 
+-- xlogminer.nice: a scan lowers its backend's scheduling priority (read
+-- back from /proc), and a smaller value later cannot raise it again (the
+-- NOTICE saying so is hidden: it names the value the server started at).
+CREATE FUNCTION backend_nice() RETURNS int LANGUAGE sql AS
+$$ SELECT (string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' '))[17]::int $$;
+SELECT backend_nice() AS nice_before \gset
+SET client_min_messages = warning;
+SET xlogminer.nice = 15;
+SELECT count(*) > 0 AS scanned FROM xlogminer_records(:'c0', pg_lsn(:'c0') + 100000);
+SELECT backend_nice() = greatest(:nice_before, 15) AS lowered;
+SET xlogminer.nice = 5;
+SELECT count(*) > 0 AS scanned FROM xlogminer_records(:'c0', pg_lsn(:'c0') + 100000);
+SELECT backend_nice() = greatest(:nice_before, 15) AS kept;
+RESET xlogminer.nice;
+RESET client_min_messages;
+DROP FUNCTION backend_nice();
+
 DROP FUNCTION seen_sleeping(int);
 DROP FUNCTION elapsed_since(timestamptz);
 DROP TABLE cxl;
