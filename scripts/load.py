@@ -11,7 +11,15 @@ WAL to mine and measures the workload's maximum tps. Then, --rounds times:
                                                start_time => now() - interval '60 minutes')
      that is, the last hour of WAL but none older than the run's own
      (--window-minutes; --scan-from-oldest drops start_lsn, so the function
-     finds the window itself from the oldest segment in pg_wal).
+     finds the window itself from the oldest segment in pg_wal);
+  C  the control: the same, while another session runs in a loop a
+     statement that only sleeps as long as a mining call of the round's B
+     phase took (SELECT 0 FROM pg_sleep(<median call>); the whole phase if
+     no call ended). Like any statement it holds a snapshot while it runs,
+     and so keeps VACUUM and page pruning from removing the row versions
+     the workload's updates leave behind since it began, as a mining call
+     does; it uses no CPU. B against C is what mining costs beyond holding
+     statements open that long.
 A phase reports tps; latency mean/p50/p95/p99 from pgbench's per-transaction
 log (counted from each transaction's scheduled start, so queueing shows);
 transactions skipped or late against --latency-limit; the mining calls
@@ -23,7 +31,7 @@ cluster is stopped and removed on exit, also on errors and Ctrl-C.
 
 Usage (as root, from the repository root):
   python3 scripts/load.py --quick              # smoke test: scale 5, 10 s phases, 1 round (~1 min)
-  python3 scripts/load.py --write-benchmarks   # scale 50, 120 s fill, 3 x (60 s A + 60 s B) (~10 min)
+  python3 scripts/load.py --write-benchmarks   # scale 50, 120 s fill, 3 x (60 s A, B, C) (~13 min)
 The extension must already be installed (bash scripts/demo.sh).
 """
 import argparse
@@ -54,6 +62,9 @@ SETTINGS = [
     "wal_keep_size = 16GB",
     "checkpoint_timeout = 1h",
 ]
+# Phase C's statement, sleeping as long as a mining call of phase B took.
+CONTROL_SQL = "SELECT 0 AS n FROM pg_sleep({seconds:.1f})"
+PHASE_NAMES = {"A": "baseline", "B": "mining", "C": "control"}
 DEFAULTS = {"scale": 50, "fill": 120, "phase": 60, "rounds": 3}
 QUICK = {"scale": 5, "fill": 10, "phase": 10, "rounds": 1}
 PORTS = range(54500, 54600)
@@ -248,6 +259,8 @@ def mining_sql(args, start_lsn):
     """The mining query over the configured window."""
     window = [] if args.scan_from_oldest else [f"start_lsn => '{start_lsn}'"]
     window.append(f"start_time => now() - interval '{args.window_minutes} minutes'")
+    if args.query:
+        return args.query
     return f"SELECT count(*) AS n FROM xlogminer_contents({', '.join(window)})"
 
 
@@ -279,8 +292,16 @@ def measure(c, args):
 
     facts["phases"] = []
     for r in range(1, args.rounds + 1):
-        for kind in ("A", "B"):
-            res = run_phase(c, args, rate, facts["sql"] if kind == "B" else None, os.path.join(logdir, f"{kind}{r}"))
+        call_s = None
+        for kind in args.phases:
+            # Without a mining call to match, the control holds one statement past the phase's end.
+            control = CONTROL_SQL.format(seconds=call_s or args.phase + 600)
+            sql = {"A": None, "B": facts["sql"], "C": control}[kind]
+            res = run_phase(c, args, rate, sql, os.path.join(logdir, f"{kind}{r}"))
+            if kind == "B":
+                call_s = res["call_s"]
+            if kind == "C":
+                res["sleep_s"] = call_s or args.phase + 600
             # On a shared machine an install can replace the library during a run.
             res.update(round=r, kind=kind, replaced=os.stat(library).st_mtime != built)
             facts["phases"].append(res)
@@ -324,10 +345,17 @@ def render(args, settings, facts, load_before, load_after):
         f"({facts['rate'] / facts['max_tps'] * 100:.0f} % of that) for {args.phase} s, same clients; "
         f"latency limit {limit}; latency counted from each transaction's scheduled start "
         "(pgbench's per-transaction log), so waiting in the queue counts.",
-        f"- Rounds: {args.rounds} x (A: baseline, B: with mining), interleaved A B A B ...",
+        f"- Rounds: {args.rounds} x (" + ", ".join(f"{k}: {PHASE_NAMES[k]}" for k in args.phases)
+        + "), interleaved " + " ".join(args.phases * 2) + " ...",
         f"- Mining (phase B): one session runs `{facts['sql']}` over and over for the whole phase. "
         f"WAL written since the fill began: {facts['fill_mb']:.0f} MB after the fill, "
         f"{facts['end_mb']:.0f} MB at the end.",
+        *(["- Control (phase C): one session runs `SELECT 0 AS n FROM pg_sleep(s)` over and over, s the "
+           "median duration of the mining calls in the round's phase B (the whole phase when none ended; "
+           "column *s per call*): no work, but like any statement (a mining call too) it holds a snapshot "
+           "while it runs, so VACUUM and page pruning keep every row version the workload's updates leave "
+           "behind since it began. B against C is what mining costs beyond holding statements open that "
+           "long."] if "C" in args.phases else []),
         f"- Shared machine: another engineer compiles and runs tests on it at times. Load average "
         f"(1/5/15 min) before: {load_before}; after: {load_after}. Per phase, *other CPU* is the CPU "
         "the machine's other processes used (all busy time minus the cluster's and the load "
@@ -343,7 +371,7 @@ def render(args, settings, facts, load_before, load_after):
     ]
     for p in ph:
         mining = ([str(p["calls"]), fmt(p["call_s"], 2), fmt(p["rows"], 0), fmt(p["hwm_mb"], 0)]
-                  if p["kind"] == "B" else [""] * 4)
+                  if p["kind"] == "B" else ["", fmt(p["sleep_s"], 1), "", ""] if p["kind"] == "C" else [""] * 4)
         cells = [str(p["round"]), p["kind"], f"{p['tps']:.1f}",
                  f"{p['mean']:.2f} / {p['p50']:.2f} / {p['p95']:.2f} / {p['p99']:.2f}",
                  f"{p['skipped']} / {fmt(p['late'], 0)}", *mining, f"{p['other_cores']:.2f}", f"{p['load1']:.2f}"]
@@ -353,17 +381,24 @@ def render(args, settings, facts, load_before, load_after):
         """The median of key over the phases of kind."""
         return statistics.median(p[key] for p in ph if p["kind"] == kind)
 
+    kinds = [k for k in "ABC" if k in args.phases]
+    pairs = [p for p in (("A", "B"), ("C", "B"), ("A", "C")) if p[0] in kinds and p[1] in kinds]
     out += ["", f"Medians over {args.rounds} round{'s' if args.rounds > 1 else ''}:", "",
-            "| | A: baseline | B: mining | B vs A |", "|---|---:|---:|---:|"]
+            "| | " + " | ".join(f"{k}: {PHASE_NAMES[k]}" for k in kinds) + " | "
+            + " | ".join(f"{y} vs {x}" for x, y in pairs) + " |",
+            "|---|" + "---:|" * (len(kinds) + len(pairs))]
     for key, name in (("tps", "tps"), ("mean", "latency mean (ms)"), ("p50", "latency p50 (ms)"),
                       ("p95", "latency p95 (ms)"), ("p99", "latency p99 (ms)")):
-        a, b = med("A", key), med("B", key)
-        out.append(f"| {name} | {a:.2f} | {b:.2f} | {change(a, b)} |")
-    verdicts = []
-    for key, name, worse in (("tps", "tps", -1), ("p50", "p50", 1), ("p95", "p95", 1), ("p99", "p99", 1)):
-        a, b = med("A", key), med("B", key)
-        verdicts.append(f"{name} {change(a, b)} ({'met' if worse * (b - a) / a * 100 < 5 else 'not met'})")
-    out += ["", "Target (issue 9): less than 5 % loss. Measured: " + "; ".join(verdicts) + "."]
+        out.append(f"| {name} | " + " | ".join(f"{med(k, key):.2f}" for k in kinds) + " | "
+                   + " | ".join(change(med(x, key), med(y, key)) for x, y in pairs) + " |")
+    for x, y, what in (("A", "B", "mining against the baseline"), ("C", "B", "mining against the control")):
+        if x not in kinds or y not in kinds:
+            continue
+        verdicts = []
+        for key, name, worse in (("tps", "tps", -1), ("p50", "p50", 1), ("p95", "p95", 1), ("p99", "p99", 1)):
+            a, b = med(x, key), med(y, key)
+            verdicts.append(f"{name} {change(a, b)} ({'met' if worse * (b - a) / a * 100 < 5 else 'not met'})")
+        out += ["", f"Target (issue 9): less than 5 % loss; {what} ({y} vs {x}): " + "; ".join(verdicts) + "."]
     return "\n".join(out) + "\n"
 
 
@@ -385,6 +420,9 @@ def parse_args():
     ap.add_argument("--latency-limit", type=float, default=100,
                     help="ms; pgbench skips transactions already this late and counts those over it (0: none)")
     ap.add_argument("--window-minutes", type=int, default=60, help="mine the last N minutes of WAL")
+    ap.add_argument("--phases", default="ABC",
+                    help="the phases of a round, in order, of A (baseline), B (mining), C (control) (default ABC)")
+    ap.add_argument("--query", help="run this instead of the mining query in phase B (it must name its result n)")
     ap.add_argument("--scan-from-oldest", action="store_true",
                     help="do not bound the window by the LSN before the fill (the issue's literal query)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
@@ -394,6 +432,8 @@ def parse_args():
     for key, value in (QUICK if args.quick else DEFAULTS).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if not args.phases or set(args.phases) - set("ABC") or len(set(args.phases)) != len(args.phases):
+        ap.error("--phases takes each of A, B, C at most once")
     if any("=" not in s for s in args.set):
         ap.error("--set takes NAME=VALUE")
     return args
