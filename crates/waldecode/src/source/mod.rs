@@ -140,6 +140,10 @@ pub struct DirSource {
     chunk_at: Option<(u64, u32)>,
     /// Bytes of the chunk read (less than a chunk at a truncated file's end).
     chunk_len: usize,
+    /// The chunk's file's [`SegFile::ends_at`]: the reader asks for a page
+    /// several times per record, and the file map is not searched again
+    /// while it stays in the chunk.
+    chunk_ends_at: Option<(Lsn, u32)>,
 }
 
 /// What a directory holds, by name.
@@ -226,6 +230,7 @@ impl DirSource {
             chunk: vec![0; CHUNK],
             chunk_at: None,
             chunk_len: 0,
+            chunk_ends_at: None,
         })
     }
 
@@ -275,13 +280,15 @@ impl DirSource {
         let buf = &mut self.chunk[..got];
         // An older timeline's file past its switch point holds WAL that is
         // not on the history followed: it is not served.
-        if let Some((end, _)) = self.files.get(&segno).and_then(|f| f.ends_at) {
+        let ends_at = self.files.get(&segno).and_then(|f| f.ends_at);
+        if let Some((end, _)) = ends_at {
             let end_off = u64::from(end.segment_offset(self.seg_size));
             let from = end_off.saturating_sub(u64::from(chunk_off)).min(got as u64) as usize;
             buf[from..].fill(0);
         }
         self.chunk_len = got;
         self.chunk_at = Some((segno, chunk_off));
+        self.chunk_ends_at = ends_at;
         Ok(())
     }
 }
@@ -408,15 +415,21 @@ impl WalSource for DirSource {
 
     fn page(&mut self, page: Lsn) -> Result<&[u8], SourceError> {
         let segno = page.segment(self.seg_size);
-        if let Some((end, newer)) = self.files.get(&segno).and_then(|f| f.ends_at) {
+        let off = page.segment_offset(self.seg_size);
+        let chunk_off = off - off % CHUNK as u32;
+        let in_chunk = self.chunk_at == Some((segno, chunk_off));
+        let ends_at = if in_chunk {
+            self.chunk_ends_at
+        } else {
+            self.files.get(&segno).and_then(|f| f.ends_at)
+        };
+        if let Some((end, newer)) = ends_at {
             if page >= end {
                 let segment = SegmentName { timeline: newer, segno }.file_name(self.seg_size);
                 return Err(SourceError::Missing { segment, after_last: true });
             }
         }
-        let off = page.segment_offset(self.seg_size);
-        let chunk_off = off - off % CHUNK as u32;
-        if self.chunk_at != Some((segno, chunk_off)) {
+        if !in_chunk {
             self.load_chunk(segno, chunk_off)?;
         }
         let start = (off - chunk_off) as usize;
