@@ -19,7 +19,12 @@ fn database_encoding() -> u32 {
 /// Bytes in the database's encoding as a Rust string.
 pub fn to_utf8(bytes: &[u8]) -> String {
     match database_encoding() {
-        pg_sys::pg_enc::PG_UTF8 => String::from_utf8_lossy(bytes).into_owned(),
+        // The server's own text is valid UTF-8 here; checking it is
+        // cheaper than walking it for replacements.
+        pg_sys::pg_enc::PG_UTF8 => match std::str::from_utf8(bytes) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        },
         pg_sys::pg_enc::PG_SQL_ASCII => bytes.iter().map(|&b| char::from(b)).collect(),
         _ => {
             let Ok(len) = i32::try_from(bytes.len()) else {

@@ -93,7 +93,12 @@ impl IntoDatum for PgName {
         // palloc0 returns zeroed memory of NAMEDATALEN bytes.
         unsafe {
             let len = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
-            let end = pg_sys::pg_mbcliplen(bytes.as_ptr().cast(), len, max).clamp(0, max) as usize;
+            // A name that fits needs no cut (names hold no NUL byte).
+            let end = if len <= max {
+                len as usize
+            } else {
+                pg_sys::pg_mbcliplen(bytes.as_ptr().cast(), len, max).clamp(0, max) as usize
+            };
             let p = pg_sys::palloc0(pg_sys::NAMEDATALEN as usize).cast::<u8>();
             std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, end.min(bytes.len()));
             Some(pg_sys::Datum::from(p))
