@@ -211,7 +211,8 @@ pub struct Miner<S: WalSource, C: Catalog, R: Render> {
     store: PageStore,
     /// The pages records read old row versions from, each with the last
     /// record that does (pass 1): a table's page is kept only until then.
-    reads: FxHashMap<PageKey, Lsn>,
+    /// `None` when they were too many to note: every page is kept.
+    reads: Option<FxHashMap<PageKey, Lsn>>,
     toast: ChunkIndex,
     queue: VecDeque<Queued>,
     /// DDL and TRUNCATE rows of the range not yet queued, in WAL order.
@@ -240,7 +241,7 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         let (db, _) = catalog.database();
         let history = CatalogHistory::new(db, &catalog.catalog_filenodes(), options.spill);
         let FirstPass { mut xacts, killed, mut history, touched, reads } =
-            first_pass(&mut scan, history, db, options.max_transactions)?;
+            first_pass(&mut scan, history, db, &options)?;
         // The second pass ends where the first did, even if the WAL grew
         // in between: every change it reports was classified.
         let end = scan.reached();
@@ -394,7 +395,9 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
                 self.relations.relation(b.locator, lsn, xid, &self.xacts),
                 RelLookup::Toast
             ) {
-                if self.reads.get(&key).is_none_or(|&last| last <= lsn) {
+                let read_later =
+                    self.reads.as_ref().is_none_or(|r| r.get(&key).is_some_and(|&last| last > lsn));
+                if !read_later {
                     self.store.forget(key);
                 }
                 continue;
@@ -645,8 +648,16 @@ struct FirstPass {
     /// The files of the user tables heap records touched.
     touched: HashSet<RelFileLocator>,
     /// The pages old row versions are read from, with the last record
-    /// that reads each.
-    reads: FxHashMap<PageKey, Lsn>,
+    /// that reads each; `None` beyond [`reads_bound`].
+    reads: Option<FxHashMap<PageKey, Lsn>>,
+}
+
+/// The most pages pass 1 notes the last reader of: their map (about 32
+/// bytes a page) takes no more memory than the page budget. Past it,
+/// none is noted and pass 2 keeps every page it tracks (within the budget,
+/// spilling the rest).
+fn reads_bound(page_cache_bytes: usize) -> usize {
+    page_cache_bytes / 32
 }
 
 /// Pass 1: the outcome of every transaction in the range, the speculative
@@ -656,12 +667,14 @@ fn first_pass<S: WalSource>(
     scan: &mut Scan<S>,
     mut history: CatalogHistory,
     db: u32,
-    max_transactions: usize,
+    options: &Options,
 ) -> Result<FirstPass> {
+    let max_transactions = options.max_transactions;
     let mut xacts = XactTable::default();
     let mut killed = HashSet::new();
     let mut touched = HashSet::new();
-    let mut reads = FxHashMap::default();
+    let mut reads = Some(FxHashMap::default());
+    let max_reads = reads_bound(options.page_cache_bytes);
     while let Some(rec) = scan.next_record()? {
         xacts.observe(&rec);
         if xacts.len() > max_transactions {
@@ -680,7 +693,12 @@ fn first_pass<S: WalSource>(
             continue;
         }
         if let Some(k) = heap::page_read(&rec).filter(|k| k.locator.db == db) {
-            reads.insert(k, rec.lsn());
+            if let Some(r) = reads.as_mut() {
+                r.insert(k, rec.lsn());
+                if r.len() > max_reads {
+                    reads = None;
+                }
+            }
         }
         if let Some(HeapRecord::Delete(d)) =
             HeapRecord::parse(rec.version(), rec.info(), rec.main_data())

@@ -664,6 +664,14 @@ fn a_page_is_kept_only_until_its_last_old_row_version_is_read() {
         .filter(|k| !matches!(m.relations.relation(k.locator, end, 0, &m.xacts), RelLookup::Toast))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+    // Too many pages to note within a page budget of nothing: every page
+    // is kept, and the rows are the same.
+    let f = Filters { include_uncommitted: true, ..Filters::default() };
+    let mut tiny = miner(start, f.clone(), 0);
+    assert!(tiny.reads.is_none());
+    let rows = all(&mut tiny);
+    assert_eq!(rows, all(&mut miner(start, f, 1 << 20)));
+    assert!(!tiny.store.keys().is_empty());
 }
 
 #[test]
