@@ -292,16 +292,15 @@ def measure(c, args):
 
     facts["phases"] = []
     for r in range(1, args.rounds + 1):
-        call_s = None
+        # Without a mining call to match, the control holds one statement past the phase's end.
+        sleep_s = args.phase + 600
         for kind in args.phases:
-            # Without a mining call to match, the control holds one statement past the phase's end.
-            control = CONTROL_SQL.format(seconds=call_s or args.phase + 600)
-            sql = {"A": None, "B": facts["sql"], "C": control}[kind]
+            sql = {"A": None, "B": facts["sql"], "C": CONTROL_SQL.format(seconds=sleep_s)}[kind]
             res = run_phase(c, args, rate, sql, os.path.join(logdir, f"{kind}{r}"))
-            if kind == "B":
-                call_s = res["call_s"]
+            if kind == "B" and res["call_s"]:
+                sleep_s = res["call_s"]
             if kind == "C":
-                res["sleep_s"] = call_s or args.phase + 600
+                res["sleep_s"] = sleep_s
             # On a shared machine an install can replace the library during a run.
             res.update(round=r, kind=kind, replaced=os.stat(library).st_mtime != built)
             facts["phases"].append(res)

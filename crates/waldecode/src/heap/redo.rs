@@ -80,15 +80,13 @@ fn key(b: &BlockRef) -> PageKey {
     PageKey { locator: b.locator, fork: b.fork, blkno: b.blkno }
 }
 
-/// The page a heap record reads an old row version from, if it reads one:
-/// a DELETE's page, an UPDATE's old page (block 1 when it differs from the
-/// new one; a visibility-map reference would be fork VM).
-pub fn page_read(rec: &Record<'_>) -> Option<PageKey> {
-    if rec.rmid() != RM_HEAP_ID {
-        return None;
-    }
+/// The page heap record `rec`, parsed as `parsed`, reads an old row
+/// version from, if it reads one: a DELETE's page, an UPDATE's old page
+/// (block 1 when it differs from the new one; a visibility-map reference
+/// would be fork VM).
+pub fn page_read(rec: &Record<'_>, parsed: &HeapRecord<'_>) -> Option<PageKey> {
     let b0 = rec.block(0)?;
-    match HeapRecord::parse(rec.version(), rec.info(), rec.main_data())? {
+    match parsed {
         HeapRecord::Delete(_) => Some(key(b0)),
         HeapRecord::Update { .. } => Some(key(old_page(rec, b0))),
         _ => None,

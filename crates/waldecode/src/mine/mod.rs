@@ -692,7 +692,10 @@ fn first_pass<S: WalSource>(
         if rec.rmid() != RM_HEAP_ID {
             continue;
         }
-        if let Some(k) = heap::page_read(&rec).filter(|k| k.locator.db == db) {
+        let Some(parsed) = HeapRecord::parse(rec.version(), rec.info(), rec.main_data()) else {
+            continue;
+        };
+        if let Some(k) = heap::page_read(&rec, &parsed).filter(|k| k.locator.db == db) {
             if let Some(r) = reads.as_mut() {
                 r.insert(k, rec.lsn());
                 if r.len() > max_reads {
@@ -700,9 +703,7 @@ fn first_pass<S: WalSource>(
                 }
             }
         }
-        if let Some(HeapRecord::Delete(d)) =
-            HeapRecord::parse(rec.version(), rec.info(), rec.main_data())
-        {
+        if let HeapRecord::Delete(d) = parsed {
             if let (true, Some(b)) = (d.is_super(), rec.block(0)) {
                 killed.insert((b.locator, b.blkno, d.offnum, rec.xid()));
             }
