@@ -75,7 +75,7 @@ cluster_stop() {
 # would install into another server's directories.
 check_pgrx_config() {
   local configured
-  configured=$(sed -n "s/^pg$PG_MAJOR = \"\(.*\)\"$/\1/p" "$PGRX_HOME/config.toml" 2>/dev/null)
+  configured=$(sed -n "s/^pg$PG_MAJOR = \"\(.*\)\"$/\1/p" "$PGRX_HOME/config.toml" 2>/dev/null || true)
   if [ "$(realpath -m "$configured")" != "$(realpath -m "$PG_CONFIG")" ]; then
     echo "error: $PGRX_HOME/config.toml has pg$PG_MAJOR = \"$configured\", but PG_CONFIG is $PG_CONFIG" >&2
     echo "hint: set PGRX_HOME to a directory of its own, or run scripts/setup-toolchain.sh with this PG_CONFIG" >&2

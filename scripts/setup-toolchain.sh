@@ -39,8 +39,9 @@ fi
 # `cargo pgrx init` rewrites the whole config: keep the majors it already
 # names and add or replace this one.
 config=$PGRX_HOME/config.toml
-configured=$(sed -n "s/^pg$PG_MAJOR = \"\(.*\)\"$/\1/p" "$config" 2>/dev/null)
-if [ "$(realpath -m "$configured")" != "$(realpath -m "$PG_CONFIG")" ]; then
+# (No config yet on a new machine: sed fails, which must not end the script.)
+configured=$(sed -n "s/^pg$PG_MAJOR = \"\(.*\)\"$/\1/p" "$config" 2>/dev/null || true)
+if [ -z "$configured" ] || [ "$(realpath -m "$configured")" != "$(realpath -m "$PG_CONFIG")" ]; then
   args=()
   while read -r line; do
     major=$(sed -n 's/^pg\([0-9]*\) = ".*"$/\1/p' <<<"$line")
