@@ -21,6 +21,7 @@ mod progress;
 mod range;
 mod render;
 mod spill;
+mod threads;
 mod types;
 
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
@@ -43,6 +44,10 @@ static PROGRESS_INTERVAL_MS: GucSetting<i32> = GucSetting::<i32>::new(5000);
 /// percent; below 100 it sleeps after each slice of work, as VACUUM does
 /// with `vacuum_cost_delay`, leaving the rest to the workload.
 static CPU_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(100);
+
+/// `xlogminer.scan_threads`: threads a scan may read WAL with (the
+/// backend's own included), where the work allows it.
+static SCAN_THREADS: GucSetting<i32> = GucSetting::<i32>::new(2);
 
 /// `xlogminer.nice`: the Unix scheduling priority (nice value) a scan runs
 /// at; 0 leaves the backend's as it is.
@@ -100,6 +105,17 @@ pub extern "C-unwind" fn _PG_init() {
         GucFlags::default(),
     );
     GucRegistry::define_int_guc(
+        c"xlogminer.scan_threads",
+        c"Threads a scan may read WAL with, its backend's own included.",
+        c"xlogminer_stats reads parts of the range on each; other threads only read and decode WAL. \
+          Under xlogminer.cpu_limit a scan uses its backend's thread only.",
+        &SCAN_THREADS,
+        1,
+        16,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
         c"xlogminer.progress_interval",
         c"Time between progress reports of long scans.",
         c"Used when xlogminer.progress is on.",
@@ -122,6 +138,11 @@ pub(crate) fn progress_interval() -> Option<std::time::Duration> {
 pub(crate) fn cpu_limit() -> Option<u32> {
     let limit = CPU_LIMIT.get();
     (limit < 100).then(|| limit.max(1) as u32)
+}
+
+/// `xlogminer.scan_threads` as set.
+pub(crate) fn scan_threads_setting() -> usize {
+    SCAN_THREADS.get().clamp(1, 16) as usize
 }
 
 /// The nice value scans run at, when one is set (1–19).

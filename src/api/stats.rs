@@ -1,6 +1,8 @@
 //! `xlogminer_stats`: counts and sizes per resource manager or per record
 //! type, with the columns and semantics of pg_walinspect's
-//! `pg_get_wal_stats`. The scan keeps only running totals.
+//! `pg_get_wal_stats`. The scan keeps only running totals, and reads the
+//! range on `xlogminer.scan_threads` threads (parts added up in order, the
+//! same result as one thread's).
 
 use pgrx::prelude::*;
 use waldecode::stats::WalStats;
@@ -48,11 +50,15 @@ fn xlogminer_stats(
     ),
 > {
     crate::privileges::check_read_wal();
-    let mut scan = WalScan::open(start_lsn, end_lsn, wal_dir, Cluster::Any);
-    let mut stats = WalStats::default();
-    while let Some(rec) = scan.next() {
-        stats.add(&rec);
-    }
+    let mut scan = WalScan::open(start_lsn, end_lsn, wal_dir, Cluster::Any).into_scan();
+    let threads = crate::threads::scan_threads();
+    let stats = waldecode::parallel::accumulate(
+        &mut scan,
+        threads,
+        &WalStats::default,
+        &crate::threads::spawning,
+    )
+    .unwrap_or_else(|e| crate::error::raise_wal(e));
     TableIterator::new(stats.rows(per_record).into_iter().map(|r| {
         (
             r.name,

@@ -24,6 +24,7 @@ pub mod layout;
 pub mod lsn;
 pub mod mine;
 pub mod page;
+pub mod parallel;
 pub mod reader;
 pub mod record;
 pub mod rmgr;

@@ -111,6 +111,25 @@ impl<S: WalSource> Scan<S> {
         }
     }
 
+    /// Goes on reading after the record at `prev`, which ended at `next`
+    /// (a part of the range read elsewhere, e.g. on another thread).
+    pub fn continue_after(&mut self, next: Lsn, prev: Lsn) {
+        self.done = next >= self.end;
+        self.reached = next;
+        self.reader.continue_after(next, prev);
+    }
+
+    /// The policy deciding where the range may end.
+    pub fn policy(&self) -> EndPolicy {
+        self.policy
+    }
+
+    /// Whether the scan has ended (positioning found nothing, or the end
+    /// was reached).
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
     /// The first record of the range (after positioning).
     pub fn start(&self) -> Lsn {
         self.start

@@ -15,6 +15,12 @@ pub struct Counts {
 }
 
 impl Counts {
+    fn merge(&mut self, o: &Counts) {
+        self.count += o.count;
+        self.rec_len += o.rec_len;
+        self.fpi_len += o.fpi_len;
+    }
+
     fn add(&mut self, rec_len: u64, fpi_len: u64) {
         self.count += 1;
         self.rec_len += rec_len;
@@ -78,6 +84,21 @@ impl WalStats {
         self.record[rmid][recid].add(rec_len, fpi);
     }
 
+    /// Adds the totals of `other`.
+    pub fn merge(&mut self, other: WalStats) {
+        for (a, b) in self.rmgr.iter_mut().zip(&other.rmgr) {
+            a.merge(b);
+        }
+        for (a, b) in self.record.iter_mut().zip(&other.record) {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.merge(y);
+            }
+        }
+        if self.version.is_none() {
+            self.version = other.version;
+        }
+    }
+
     pub fn total_count(&self) -> u64 {
         self.rmgr.iter().map(|c| c.count).sum()
     }
@@ -122,5 +143,15 @@ impl WalStats {
             }
         }
         out
+    }
+}
+
+impl crate::parallel::Accumulate for WalStats {
+    fn add(&mut self, rec: &Record<'_>) {
+        WalStats::add(self, rec);
+    }
+
+    fn merge(&mut self, later: WalStats) {
+        WalStats::merge(self, later);
     }
 }

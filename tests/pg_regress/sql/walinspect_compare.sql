@@ -115,6 +115,18 @@ SELECT count(*) AS differing_rmgr_stats FROM (
   UNION ALL
   (SELECT * FROM pg_get_wal_stats(:'start_lsn', :'end_lsn') EXCEPT SELECT * FROM xlogminer_stats(:'start_lsn', :'end_lsn'))
 ) d;
+-- Read on one thread and on four (parts of a segment each, added up in
+-- order): the same rows.
+SET xlogminer.scan_threads = 1;
+CREATE TEMP TABLE one_thread AS SELECT * FROM xlogminer_stats(:'start_lsn', :'end_lsn', true);
+SET xlogminer.scan_threads = 4;
+SELECT count(*) AS differing_with_four_threads FROM (
+  (SELECT * FROM one_thread EXCEPT SELECT * FROM xlogminer_stats(:'start_lsn', :'end_lsn', true))
+  UNION ALL
+  (SELECT * FROM xlogminer_stats(:'start_lsn', :'end_lsn', true) EXCEPT SELECT * FROM one_thread)
+) d;
+SELECT (pg_lsn(:'end_lsn') - pg_lsn(:'start_lsn')) / pg_size_bytes(current_setting('wal_segment_size')) >= 2 AS several_segments;
+RESET xlogminer.scan_threads;
 
 -- A long scan stops on cancel (here a statement timeout) instead of
 -- running to its end: every function checks for interrupts per record.

@@ -78,6 +78,31 @@ impl<S: WalSource> WalReader<S> {
         }
     }
 
+    /// A reader over `src` that holds WAL to what this one has read: the
+    /// same system identifier and version, so a segment of another system
+    /// is refused wherever the new reader starts.
+    pub fn fork_with(&self, src: S) -> Self {
+        let mut r = WalReader::new(src);
+        r.version = self.version;
+        r.sysid = self.sysid;
+        r.end = self.end;
+        r
+    }
+
+    /// The timeline of the page read last.
+    pub fn latest_timeline(&self) -> u32 {
+        self.latest_tli
+    }
+
+    /// Positions the reader where the record at `prev` ended (`next`): as if
+    /// it had just read that record, so the next one's prev-link must point
+    /// at it.
+    pub fn continue_after(&mut self, next: Lsn, prev: Lsn) {
+        self.next = next;
+        self.prev = Some(prev);
+        self.pending = false;
+    }
+
     pub fn source(&self) -> &S {
         &self.src
     }
@@ -274,8 +299,14 @@ impl<S: WalSource> WalReader<S> {
 
     /// The page at `page_lsn` from the source, its errors mapped to the
     /// reader's (a segment beyond the last one is the end of WAL).
+    #[inline]
     fn fetch(src: &mut S, page_lsn: Lsn) -> Result<&[u8]> {
-        src.page(page_lsn).map_err(|e| match e {
+        src.page(page_lsn).map_err(|e| Self::source_error(page_lsn, e))
+    }
+
+    #[cold]
+    fn source_error(page_lsn: Lsn, e: SourceError) -> WalError {
+        match e {
             SourceError::Missing { segment, after_last: true } => WalError::EndOfWal {
                 lsn: page_lsn,
                 reason: format!("WAL segment {segment} is not available"),
@@ -286,11 +317,24 @@ impl<S: WalSource> WalReader<S> {
             SourceError::Removed { segment } => WalError::Removed { lsn: page_lsn, segment },
             e @ SourceError::Short { .. } => WalError::corrupt(page_lsn, e.to_string()),
             SourceError::Io { segment, source } => WalError::Io { lsn: page_lsn, segment, source },
-        })
+        }
     }
 
     /// Port of `ValidXLogRecordHeader`.
     fn validate_header(&self, at: Lsn, h: &RecordHeader) -> Result<()> {
+        validate_header(self.version, self.prev, at, h)
+    }
+}
+
+/// Port of `ValidXLogRecordHeader`, given what the reader knows: the WAL's
+/// version and the record read before this one.
+fn validate_header(
+    version: Option<PgVersion>,
+    prev: Option<Lsn>,
+    at: Lsn,
+    h: &RecordHeader,
+) -> Result<()> {
+    {
         if (h.tot_len as usize) < SIZE_OF_XLOG_RECORD {
             return Err(WalError::corrupt(
                 at,
@@ -300,14 +344,14 @@ impl<S: WalSource> WalReader<S> {
                 ),
             ));
         }
-        let custom_ok = self.version.is_some_and(PgVersion::allows_custom_rmgrs);
+        let custom_ok = version.is_some_and(PgVersion::allows_custom_rmgrs);
         if !(h.rmid <= rmgr::RM_MAX_BUILTIN_ID || (custom_ok && h.rmid >= rmgr::RM_MIN_CUSTOM_ID)) {
             return Err(WalError::corrupt(
                 at,
                 format!("invalid resource manager ID {} at {at}", h.rmid),
             ));
         }
-        let prev_ok = match self.prev {
+        let prev_ok = match prev {
             None => h.prev < at,
             Some(p) => h.prev == p,
         };
@@ -319,7 +363,9 @@ impl<S: WalSource> WalReader<S> {
         }
         Ok(())
     }
+}
 
+impl<S: WalSource> WalReader<S> {
     /// Where a record of `tot_len` bytes starting at `start` ends, counting
     /// the page headers it crosses.
     fn record_end(&self, start: Lsn, tot_len: u32) -> Lsn {
@@ -352,10 +398,13 @@ impl<S: WalSource> WalReader<S> {
             };
             at = start;
             let (tot_len, header_checked) = self.read_header(at, off)?;
-            if self.record_end(at, tot_len) > self.end {
+            let in_page = tot_len as usize <= XLOG_BLCKSZ - off;
+            let end =
+                if in_page { Lsn(at.0 + u64::from(tot_len)) } else { self.record_end(at, tot_len) };
+            if end > self.end {
                 return Ok(false);
             }
-            let next = if tot_len as usize <= XLOG_BLCKSZ - off {
+            let next = if in_page {
                 self.in_page = Some((at.page_start(), off, tot_len as usize));
                 Lsn(at.0 + u64::from(tot_len)).maxalign()
             } else {

@@ -144,6 +144,11 @@ pub struct DirSource {
     /// several times per record, and the file map is not searched again
     /// while it stays in the chunk.
     chunk_ends_at: Option<(Lsn, u32)>,
+    /// LSN of the chunk's first byte, and how many bytes from there whole
+    /// pages are served without the checks of a chunk change (0: none):
+    /// the reader asks for the same page two or three times per record.
+    chunk_lsn: u64,
+    chunk_servable: u64,
 }
 
 /// What a directory holds, by name.
@@ -231,7 +236,27 @@ impl DirSource {
             chunk_at: None,
             chunk_len: 0,
             chunk_ends_at: None,
+            chunk_lsn: 0,
+            chunk_servable: 0,
         })
+    }
+
+    /// Another source over the same files (the same choice of file per
+    /// segment), with buffers of its own: for reading a range on several
+    /// threads.
+    pub fn fork(&self) -> DirSource {
+        DirSource {
+            seg_size: self.seg_size,
+            files: self.files.clone(),
+            history: self.history.clone(),
+            open: None,
+            chunk: vec![0; CHUNK],
+            chunk_at: None,
+            chunk_len: 0,
+            chunk_ends_at: None,
+            chunk_lsn: 0,
+            chunk_servable: 0,
+        }
     }
 
     /// The timeline whose history is followed, when it has one.
@@ -247,6 +272,7 @@ impl DirSource {
     fn open_segment(&mut self, segno: u64) -> Result<(), SourceError> {
         self.open = None;
         self.chunk_at = None;
+        self.chunk_servable = 0;
         let name = self.segment_file_name(segno);
         let Some(f) = self.files.get(&segno) else {
             let after_last = self.files.keys().next_back().is_none_or(|last| segno > *last);
@@ -264,6 +290,37 @@ impl DirSource {
         self.open =
             Some(OpenFile { segno, file, dev: meta.dev(), ino: meta.ino(), len: meta.len() });
         Ok(())
+    }
+
+    #[inline(never)]
+    fn page_slow(&mut self, page: Lsn) -> Result<&[u8], SourceError> {
+        let segno = page.segment(self.seg_size);
+        let off = page.segment_offset(self.seg_size);
+        let chunk_off = off - off % CHUNK as u32;
+        let in_chunk = self.chunk_at == Some((segno, chunk_off));
+        let ends_at = if in_chunk {
+            self.chunk_ends_at
+        } else {
+            self.files.get(&segno).and_then(|f| f.ends_at)
+        };
+        if let Some((end, newer)) = ends_at {
+            if page >= end {
+                let segment = SegmentName { timeline: newer, segno }.file_name(self.seg_size);
+                return Err(SourceError::Missing { segment, after_last: true });
+            }
+        }
+        if !in_chunk {
+            self.load_chunk(segno, chunk_off)?;
+        }
+        let start = (off - chunk_off) as usize;
+        if start + XLOG_BLCKSZ > self.chunk_len {
+            return Err(SourceError::Short {
+                segment: self.segment_file_name(segno),
+                len: self.open.as_ref().map_or(0, |o| o.len),
+                seg_size: self.seg_size,
+            });
+        }
+        Ok(&self.chunk[start..start + XLOG_BLCKSZ])
     }
 
     fn load_chunk(&mut self, segno: u64, chunk_off: u32) -> Result<(), SourceError> {
@@ -289,6 +346,14 @@ impl DirSource {
         self.chunk_len = got;
         self.chunk_at = Some((segno, chunk_off));
         self.chunk_ends_at = ends_at;
+        self.chunk_lsn = Lsn::from_segment(segno, self.seg_size).0 + u64::from(chunk_off);
+        // A file that ends at a switch point serves pages only below it,
+        // which the slow path checks: none served fast then.
+        self.chunk_servable = if ends_at.is_some() {
+            0
+        } else {
+            ((got - got % XLOG_BLCKSZ) as u64 + 1).saturating_sub(XLOG_BLCKSZ as u64)
+        };
         Ok(())
     }
 }
@@ -413,34 +478,14 @@ impl WalSource for DirSource {
         self.seg_size
     }
 
+    #[inline]
     fn page(&mut self, page: Lsn) -> Result<&[u8], SourceError> {
-        let segno = page.segment(self.seg_size);
-        let off = page.segment_offset(self.seg_size);
-        let chunk_off = off - off % CHUNK as u32;
-        let in_chunk = self.chunk_at == Some((segno, chunk_off));
-        let ends_at = if in_chunk {
-            self.chunk_ends_at
-        } else {
-            self.files.get(&segno).and_then(|f| f.ends_at)
-        };
-        if let Some((end, newer)) = ends_at {
-            if page >= end {
-                let segment = SegmentName { timeline: newer, segno }.file_name(self.seg_size);
-                return Err(SourceError::Missing { segment, after_last: true });
-            }
+        let rel = page.0.wrapping_sub(self.chunk_lsn);
+        if rel < self.chunk_servable && rel.is_multiple_of(XLOG_BLCKSZ as u64) {
+            let start = rel as usize;
+            return Ok(&self.chunk[start..start + XLOG_BLCKSZ]);
         }
-        if !in_chunk {
-            self.load_chunk(segno, chunk_off)?;
-        }
-        let start = (off - chunk_off) as usize;
-        if start + XLOG_BLCKSZ > self.chunk_len {
-            return Err(SourceError::Short {
-                segment: self.segment_file_name(segno),
-                len: self.open.as_ref().map_or(0, |o| o.len),
-                seg_size: self.seg_size,
-            });
-        }
-        Ok(&self.chunk[start..start + XLOG_BLCKSZ])
+        self.page_slow(page)
     }
 
     fn segment_range(&self) -> Option<(u64, u64)> {
