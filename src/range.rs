@@ -84,7 +84,7 @@ fn server_wal_dir() -> PathBuf {
 
 /// A torn last record in a directory ends its WAL quietly, with a WARNING
 /// naming it.
-fn warn_ended_early(why: &WalError) {
+pub fn warn_ended_early(why: &WalError) {
     if let WalError::Corrupt { lsn, reason } = why {
         pgrx::warning!("WAL in wal_dir ends with an invalid record at {lsn}: {reason}");
     }

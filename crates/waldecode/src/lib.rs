@@ -25,6 +25,7 @@ pub mod lsn;
 pub mod mine;
 pub mod page;
 pub mod parallel;
+pub mod pipeline;
 pub mod reader;
 pub mod record;
 pub mod rmgr;
