@@ -32,6 +32,10 @@ SELECT clock_timestamp() AS t0 \gset
 SELECT count(*) FROM xlogminer_contents(:'c0', :'c1');
 SELECT elapsed_since(:'t0') BETWEEN interval '100 ms' AND interval '1100 ms' AS contents_stopped_in_time;
 RESET statement_timeout;
+-- Stopped by the timeouts above or early by LIMIT, a scan leaves no
+-- reading thread behind in the backend.
+SELECT count(*) FROM (SELECT xlogminer_records(:'c0', :'c1') AS r LIMIT 10) s;
+SELECT substring(pg_read_file('/proc/self/status') FROM 'Threads:\s*(\d+)') AS backend_threads;
 
 -- A cancel from another session (pg_cancel_backend) stops the scan too.
 SET client_min_messages = warning;
