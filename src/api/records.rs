@@ -210,7 +210,12 @@ fn interned(s: Cow<'static, str>) -> &'static str {
         Cow::Owned(o) => {
             let names = NAMES.get_or_init(|| Mutex::new(HashMap::new()));
             let mut names = names.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            *names.entry(o.clone()).or_insert_with(|| Box::leak(o.into_boxed_str()))
+            if let Some(&name) = names.get(o.as_str()) {
+                return name;
+            }
+            let name: &'static str = Box::leak(o.clone().into_boxed_str());
+            names.insert(o, name);
+            name
         }
     }
 }

@@ -227,7 +227,12 @@ impl DirSource {
         if files.is_empty() {
             return Err(DirSourceError::Empty(dir.display().to_string()));
         }
-        Ok(DirSource {
+        Ok(DirSource::over(seg_size, files, history))
+    }
+
+    /// A source over `files`, nothing read yet.
+    fn over(seg_size: u32, files: BTreeMap<u64, SegFile>, history: Option<History>) -> DirSource {
+        DirSource {
             seg_size,
             files,
             history,
@@ -238,25 +243,14 @@ impl DirSource {
             chunk_ends_at: None,
             chunk_lsn: 0,
             chunk_servable: 0,
-        })
+        }
     }
 
     /// Another source over the same files (the same choice of file per
     /// segment), with buffers of its own: for reading a range on several
     /// threads.
     pub fn fork(&self) -> DirSource {
-        DirSource {
-            seg_size: self.seg_size,
-            files: self.files.clone(),
-            history: self.history.clone(),
-            open: None,
-            chunk: vec![0; CHUNK],
-            chunk_at: None,
-            chunk_len: 0,
-            chunk_ends_at: None,
-            chunk_lsn: 0,
-            chunk_servable: 0,
-        }
+        DirSource::over(self.seg_size, self.files.clone(), self.history.clone())
     }
 
     /// The timeline whose history is followed, when it has one.
