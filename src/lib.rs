@@ -107,8 +107,8 @@ pub extern "C-unwind" fn _PG_init() {
     GucRegistry::define_int_guc(
         c"xlogminer.scan_threads",
         c"Threads a scan may read WAL with, its backend's own included.",
-        c"xlogminer_stats reads parts of the range on each; other threads only read and decode WAL. \
-          Under xlogminer.cpu_limit a scan uses its backend's thread only.",
+        c"xlogminer_stats reads parts of the range on each, xlogminer_records reads ahead on one; \
+          other threads only read and decode WAL. Under xlogminer.cpu_limit a scan uses its backend's thread only.",
         &SCAN_THREADS,
         1,
         16,

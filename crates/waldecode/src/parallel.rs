@@ -76,6 +76,15 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
+/// Counts a thread out when it ends, however it ends.
+struct Leaving<'a>(&'a AtomicUsize);
+
+impl Drop for Leaving<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Where the record after one that ended at `end` starts: past the page
 /// header when `end` is a page's first byte.
 fn record_start_after(end: Lsn, seg_size: u32) -> Lsn {
@@ -184,14 +193,18 @@ pub fn accumulate<S: ForkSource, A: Accumulate>(
         }
     };
     let tick = scan.tick_fn();
-    let mut readers: Vec<WalReader<S>> = (1..threads).map(|_| fork()).collect();
     let mut own = fork();
+    // Threads still reading: a thread that died (a bug: it panicked) must
+    // not leave the backend waiting for its part.
+    let alive = AtomicUsize::new(threads - 1);
     std::thread::scope(|s| {
         let _stop = StopOnDrop(&stop);
         spawning(true);
-        for mut reader in readers.drain(..) {
-            let (take, store, stop, bounds) = (&take, &store, &stop, &bounds);
+        for _ in 1..threads {
+            let mut reader = fork();
+            let (take, store, stop, bounds, alive) = (&take, &store, &stop, &bounds, &alive);
             s.spawn(move || {
+                let _gone = Leaving(alive);
                 while let Some(i) = take() {
                     let mut go_on = |_: Lsn| !stop.load(Ordering::Relaxed);
                     let part = read_part(&mut reader, bounds[i], bounds[i + 1], new(), &mut go_on);
@@ -212,15 +225,15 @@ pub fn accumulate<S: ForkSource, A: Accumulate>(
         // still checking for cancel.
         loop {
             let all = done.lock().map(|d| d.iter().all(Option::is_some)).unwrap_or(true);
-            if all {
+            if all || alive.load(Ordering::Relaxed) == 0 {
                 break;
             }
             tick(Progress { at: bounds[parts - 1], start, end });
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
     });
-    let parts: Vec<Part<A>> = match done.into_inner() {
-        Ok(d) => d.into_iter().flatten().collect(),
+    let parts = match done.into_inner() {
+        Ok(d) => d,
         Err(_) => return serial(scan, new()),
     };
     join(scan, parts, seg_size, new)
@@ -230,7 +243,7 @@ pub fn accumulate<S: ForkSource, A: Accumulate>(
 /// from the last point where they did.
 fn join<S: WalSource, A: Accumulate>(
     scan: &mut Scan<S>,
-    parts: Vec<Part<A>>,
+    parts: Vec<Option<Part<A>>>,
     seg_size: u32,
     new: &dyn Fn() -> A,
 ) -> Result<A> {
@@ -238,6 +251,10 @@ fn join<S: WalSource, A: Accumulate>(
     // The last record merged: its LSN, where it ended, its timeline.
     let mut last: Option<(Lsn, Lsn, u32)> = None;
     for part in parts {
+        // A part never read (its thread died) is read here.
+        let Some(part) = part else {
+            return rest_serially(scan, total, last);
+        };
         let joins = match (part.first, last) {
             (None, _) => true,
             (Some((lsn, _, _)), None) => lsn == scan.start(),

@@ -118,11 +118,6 @@ impl<T: Default + Send + 'static> Pipeline<T> {
         Pipeline { rx, back: Some(back), stop, handle, ended: false }
     }
 
-    /// Whether the thread could be started (else the caller reads serially).
-    pub fn started(&self) -> bool {
-        self.handle.is_some()
-    }
-
     /// Hands a batch the consumer is done with back, to be filled again.
     pub fn give_back(&mut self, batch: T) {
         if let Some(b) = &self.back {

@@ -119,11 +119,6 @@ impl<S: WalSource> Scan<S> {
         self.reader.continue_after(next, prev);
     }
 
-    /// The policy deciding where the range may end.
-    pub fn policy(&self) -> EndPolicy {
-        self.policy
-    }
-
     /// Whether the scan has ended (positioning found nothing, or the end
     /// was reached).
     pub fn is_done(&self) -> bool {

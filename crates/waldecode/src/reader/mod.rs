@@ -322,19 +322,6 @@ impl<S: WalSource> WalReader<S> {
 
     /// Port of `ValidXLogRecordHeader`.
     fn validate_header(&self, at: Lsn, h: &RecordHeader) -> Result<()> {
-        validate_header(self.version, self.prev, at, h)
-    }
-}
-
-/// Port of `ValidXLogRecordHeader`, given what the reader knows: the WAL's
-/// version and the record read before this one.
-fn validate_header(
-    version: Option<PgVersion>,
-    prev: Option<Lsn>,
-    at: Lsn,
-    h: &RecordHeader,
-) -> Result<()> {
-    {
         if (h.tot_len as usize) < SIZE_OF_XLOG_RECORD {
             return Err(WalError::corrupt(
                 at,
@@ -344,14 +331,14 @@ fn validate_header(
                 ),
             ));
         }
-        let custom_ok = version.is_some_and(PgVersion::allows_custom_rmgrs);
+        let custom_ok = self.version.is_some_and(PgVersion::allows_custom_rmgrs);
         if !(h.rmid <= rmgr::RM_MAX_BUILTIN_ID || (custom_ok && h.rmid >= rmgr::RM_MIN_CUSTOM_ID)) {
             return Err(WalError::corrupt(
                 at,
                 format!("invalid resource manager ID {} at {at}", h.rmid),
             ));
         }
-        let prev_ok = match prev {
+        let prev_ok = match self.prev {
             None => h.prev < at,
             Some(p) => h.prev == p,
         };
@@ -363,9 +350,7 @@ fn validate_header(
         }
         Ok(())
     }
-}
 
-impl<S: WalSource> WalReader<S> {
     /// Where a record of `tot_len` bytes starting at `start` ends, counting
     /// the page headers it crosses.
     fn record_end(&self, start: Lsn, tot_len: u32) -> Lsn {
@@ -406,7 +391,7 @@ impl<S: WalSource> WalReader<S> {
             }
             let next = if in_page {
                 self.in_page = Some((at.page_start(), off, tot_len as usize));
-                Lsn(at.0 + u64::from(tot_len)).maxalign()
+                end.maxalign()
             } else {
                 match self.reassemble(at, off, tot_len, header_checked)? {
                     Reassembled::Next(next) => next,

@@ -325,6 +325,10 @@ impl DirSource {
             let name = self.segment_file_name(segno);
             return Err(SourceError::Missing { segment: name, after_last: false });
         };
+        // The buffer is overwritten now: until the read succeeds it holds
+        // no chunk to serve.
+        self.chunk_at = None;
+        self.chunk_servable = 0;
         let want = CHUNK.min((self.seg_size - chunk_off) as usize);
         let got = read_up_to(&open.file, &mut self.chunk[..want], u64::from(chunk_off))
             .map_err(|source| SourceError::Io { segment: self.segment_file_name(segno), source })?;
