@@ -21,6 +21,7 @@ mod progress;
 mod range;
 mod render;
 mod spill;
+mod srf;
 mod threads;
 mod types;
 

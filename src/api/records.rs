@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 
+use pgrx::fcinfo::pg_getarg;
 use pgrx::prelude::*;
 use waldecode::describe;
 use waldecode::pipeline::{Next, Pipeline};
@@ -12,67 +13,78 @@ use waldecode::scan::Progress;
 use waldecode::{Lsn, Record};
 
 use crate::range::{Cluster, WalScan};
-use crate::types::{PgLsn, Xid};
+use crate::srf::{Row, RowSource};
+use crate::types::PgLsn;
 
 /// Records whose end lies in (`start_lsn`, `end_lsn`]: from the first valid
 /// record at or after `start_lsn` (default: the oldest available) to the
 /// last one ending at or before `end_lsn` (default: the server's flush LSN,
 /// or the end of `wal_dir`'s valid WAL). VOLATILE, like pg_walinspect's
-/// functions: the same call returns more rows as WAL is flushed.
-// pgrx reads the column names from the signature, so the row type is
-// spelled out here rather than named.
-#[allow(clippy::type_complexity)]
-#[pg_extern(volatile, parallel_safe, name = "xlogminer_records")]
-fn xlogminer_records(
-    start_lsn: default!(Option<PgLsn>, "NULL"),
-    end_lsn: default!(Option<PgLsn>, "NULL"),
-    wal_dir: default!(Option<&str>, "NULL"),
-) -> TableIterator<
-    'static,
-    (
-        name!(start_lsn, PgLsn),
-        name!(end_lsn, PgLsn),
-        name!(prev_lsn, PgLsn),
-        name!(xid, Xid),
-        name!(resource_manager, &'static str),
-        name!(record_type, &'static str),
-        name!(record_length, i32),
-        name!(main_data_length, i32),
-        name!(fpi_length, i32),
-        name!(description, Option<String>),
-        name!(block_ref, Option<String>),
-    ),
-> {
-    crate::privileges::check_read_wal();
-    let scan = WalScan::open(start_lsn, end_lsn, wal_dir, Cluster::Any);
-    let rows: Box<dyn Iterator<Item = SqlRow>> = if crate::threads::scan_threads() > 1 {
-        Box::new(read_ahead(scan))
-    } else {
-        let mut scan = scan;
-        let mut batch = RecordBatch::default();
-        Box::new(std::iter::from_fn(move || {
-            let rec = scan.next()?;
-            batch.add(&rec, true);
-            Some(batch.sql_row(0))
-        }))
-    };
-    TableIterator::new(rows)
+/// functions: the same call returns more rows as WAL is flushed. Rows go
+/// to PostgreSQL through [`crate::srf`]; the symbol keeps the name pgrx
+/// gave it, so catalogs made by earlier builds still find it.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn xlogminer_records_wrapper(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    // SAFETY: the SQL declaration below matches the columns `fill` writes.
+    unsafe { crate::srf::run(fcinfo, open) }
 }
 
-#[allow(clippy::type_complexity)]
-type SqlRow = (
-    PgLsn,
-    PgLsn,
-    PgLsn,
-    Xid,
-    &'static str,
-    &'static str,
-    i32,
-    i32,
-    i32,
-    Option<String>,
-    Option<String>,
+#[unsafe(no_mangle)]
+#[doc(hidden)]
+pub extern "C" fn pg_finfo_xlogminer_records_wrapper() -> &'static pg_sys::Pg_finfo_record {
+    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+    &V1
+}
+
+extension_sql!(
+    r#"
+CREATE FUNCTION xlogminer_records(
+    start_lsn pg_lsn DEFAULT NULL,
+    end_lsn pg_lsn DEFAULT NULL,
+    wal_dir text DEFAULT NULL
+) RETURNS TABLE (
+    start_lsn pg_lsn,
+    end_lsn pg_lsn,
+    prev_lsn pg_lsn,
+    xid xid,
+    resource_manager text,
+    record_type text,
+    record_length int,
+    main_data_length int,
+    fpi_length int,
+    description text,
+    block_ref text
+)
+VOLATILE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'xlogminer_records_wrapper';
+"#,
+    name = "xlogminer_records"
 );
+
+/// Checks the caller's privileges and opens the scan the arguments name.
+fn open(fcinfo: pg_sys::FunctionCallInfo) -> Box<dyn RowSource> {
+    // SAFETY: the arguments are declared pg_lsn, pg_lsn, text.
+    let (start_lsn, end_lsn, wal_dir) = unsafe {
+        (pg_getarg::<PgLsn>(fcinfo, 0), pg_getarg::<PgLsn>(fcinfo, 1), pg_getarg::<&str>(fcinfo, 2))
+    };
+    crate::privileges::check_read_wal();
+    let scan = WalScan::open(start_lsn, end_lsn, wal_dir, Cluster::Any);
+    if crate::threads::scan_threads() > 1 {
+        return Box::new(read_ahead(scan));
+    }
+    let mut scan = scan;
+    let mut batch = RecordBatch::default();
+    Box::new(move |row: &mut Row| {
+        let Some(rec) = scan.next() else { return false };
+        batch.add(&rec, true);
+        batch.fill(0, row);
+        true
+    })
+}
 
 /// One record's columns; its texts are ranges of the batch's text.
 struct RecordRow {
@@ -123,29 +135,27 @@ impl RecordBatch {
         });
     }
 
-    fn sql_row(&self, i: usize) -> SqlRow {
+    /// Writes row `i`'s columns (in the order declared above).
+    fn fill(&self, i: usize, row: &mut Row) {
         let r = &self.rows[i];
-        let text = |range: &std::ops::Range<usize>| text_column(&self.text[range.clone()]);
-        (
-            PgLsn(r.lsn),
-            PgLsn(r.end),
-            PgLsn(r.prev),
-            Xid(r.xid),
-            r.rmgr,
-            r.record_type,
-            r.total_len as i32,
-            r.main_len as i32,
-            r.fpi_len as i32,
-            text(&r.description),
-            text(&r.block_ref),
-        )
+        row.set(0, pg_sys::Datum::from(r.lsn));
+        row.set(1, pg_sys::Datum::from(r.end));
+        row.set(2, pg_sys::Datum::from(r.prev));
+        row.set(3, pg_sys::Datum::from(r.xid));
+        row.set_text(4, r.rmgr.as_bytes());
+        row.set_text(5, r.record_type.as_bytes());
+        row.set(6, pg_sys::Datum::from(r.total_len as i32));
+        row.set(7, pg_sys::Datum::from(r.main_len as i32));
+        row.set(8, pg_sys::Datum::from(r.fpi_len as i32));
+        text_column(row, 9, &self.text[r.description.clone()]);
+        text_column(row, 10, &self.text[r.block_ref.clone()]);
     }
 }
 
 /// The rows of `scan` made on a thread of their own (reading, checking,
 /// decoding and describing records), while the backend builds the SQL
 /// rows; query cancel is checked per row and while waiting.
-fn read_ahead(scan: WalScan) -> impl Iterator<Item = SqlRow> {
+fn read_ahead(scan: WalScan) -> impl FnMut(&mut Row) -> bool {
     let mut scan = scan.into_scan();
     // Positioning has raised its warning already.
     let _ = scan.take_warning();
@@ -156,13 +166,14 @@ fn read_ahead(scan: WalScan) -> impl Iterator<Item = SqlRow> {
     let mut batches = Pipeline::start(scan, add, &crate::threads::spawning);
     let mut batch: Option<RecordBatch> = None;
     let mut i = 0;
-    std::iter::from_fn(move || loop {
+    move |row: &mut Row| loop {
         tick(Progress { at, start, end });
         if let Some(b) = &batch {
             if i < b.rows.len() {
                 at = Lsn(b.rows[i].end);
+                b.fill(i, row);
                 i += 1;
-                return Some(b.sql_row(i - 1));
+                return true;
             }
         }
         if let Some(done) = batch.take() {
@@ -177,22 +188,22 @@ fn read_ahead(scan: WalScan) -> impl Iterator<Item = SqlRow> {
                 if let Some(w) = warning {
                     crate::range::warn_ended_early(&w);
                 }
-                return None;
+                return false;
             }
             Next::Failed(e) => crate::error::raise_wal(e),
         }
-    })
+    }
 }
 
 /// pg_walinspect of PG 16 and later returns NULL for an empty description
 /// or block-reference list; 14 and 15 an empty string.
 const EMPTY_TEXT_IS_NULL: bool = !cfg!(any(feature = "pg14", feature = "pg15"));
 
-fn text_column(s: &str) -> Option<String> {
+fn text_column(row: &mut Row, column: usize, s: &str) {
     if s.is_empty() && EMPTY_TEXT_IS_NULL {
-        None
+        row.set_null(column);
     } else {
-        Some(s.to_owned())
+        row.set_text(column, s.as_bytes());
     }
 }
 

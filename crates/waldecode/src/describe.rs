@@ -9,6 +9,7 @@ use crate::image::Compression;
 use crate::layout::BLCKSZ;
 use crate::record::Record;
 use crate::rmgr;
+use crate::rmgr::text::push_u32;
 
 /// Fork names as `forkNames[]` (relpath.c).
 pub fn fork_name(fork: u8) -> &'static str {
@@ -18,24 +19,6 @@ pub fn fork_name(fork: u8) -> &'static str {
         2 => "vm",
         3 => "init",
         _ => "unknown",
-    }
-}
-
-/// Appends `v` in decimal; this runs for every block of every record, where
-/// `write!` costs more than the rest of the line.
-fn push_u32(out: &mut String, mut v: u32) {
-    let mut buf = [0u8; 10];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    for &b in &buf[i..] {
-        out.push(char::from(b));
     }
 }
 

@@ -16,6 +16,9 @@ pub const BLCKSZ: usize = 8192;
 /// multiples of 8 on every platform whose WAL is read here.
 pub const MAXIMUM_ALIGNOF: usize = 8;
 
+/// Size of a 4-byte varlena header (`VARHDRSZ`).
+pub const VARHDRSZ: usize = 4;
+
 /// Identity of a relation's storage: tablespace, database and file number
 /// (`RelFileNode`; `RelFileLocator` from PostgreSQL 16).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

@@ -94,6 +94,32 @@ WHERE o.description <> t.description
   AND NOT (o.resource_manager = 'Transaction' AND o.record_type IN ('COMMIT', 'ABORT', 'COMMIT_PREPARED', 'ABORT_PREPARED', 'PREPARE'))
 GROUP BY 1, 2 ORDER BY 1, 2;
 
+-- In the select list the rows come one per call, in FROM all at once into
+-- the executor's tuplestore; read by the backend or by a reading thread:
+-- the same rows in the same order.
+SET xlogminer.scan_threads = 1;
+CREATE TEMP TABLE forms AS
+  SELECT 'from, 1 thread' AS form, row_number() OVER () AS n, row_to_json(r)::text AS r
+  FROM xlogminer_records(:'start_lsn', :'end_lsn') r
+  UNION ALL
+  SELECT 'select list, 1 thread', row_number() OVER (), row_to_json(x)::text
+  FROM (SELECT xlogminer_records(:'start_lsn', :'end_lsn') AS x) s;
+RESET xlogminer.scan_threads;
+INSERT INTO forms
+  SELECT 'from, 2 threads', row_number() OVER (), row_to_json(r)::text
+  FROM xlogminer_records(:'start_lsn', :'end_lsn') r
+  UNION ALL
+  SELECT 'select list, 2 threads', row_number() OVER (), row_to_json(x)::text
+  FROM (SELECT xlogminer_records(:'start_lsn', :'end_lsn') AS x) s;
+SELECT form, count(*) = (SELECT count(*) FROM ours) AS all_rows FROM forms GROUP BY 1 ORDER BY 1;
+SELECT f.form, count(*) AS differing_rows
+FROM forms f LEFT JOIN forms one ON one.form = 'from, 1 thread' AND one.n = f.n
+WHERE f.form <> 'from, 1 thread' AND one.r IS DISTINCT FROM f.r
+GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS differing_from_ours FROM (
+  SELECT r FROM forms WHERE form = 'from, 1 thread'
+  EXCEPT ALL SELECT row_to_json(o)::text FROM ours o) d;
+
 -- Stats per record type against pg_waldump --stats=record.
 CREATE TEMP TABLE waldump AS
   SELECT m[1] AS name, m[2]::bigint AS count

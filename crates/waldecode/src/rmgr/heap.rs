@@ -9,6 +9,7 @@
 use std::fmt::Write;
 
 use super::standby::desc_invalidations;
+use super::text::{push_hex2, push_u32};
 use super::DescInput;
 use crate::bytes::Cursor;
 use crate::record::XLR_INFO_MASK;
@@ -334,23 +335,41 @@ pub(crate) fn out_infobits(buf: &mut String, infobits: u8) {
 }
 
 /// Port of `heap_desc` (heapdesc.c).
+/// `off N flags 0xFF`.
+fn off_flags(buf: &mut String, offnum: u16, flags: u8) {
+    buf.push_str("off ");
+    push_u32(buf, u32::from(offnum));
+    buf.push_str(" flags 0x");
+    push_hex2(buf, flags);
+}
+
 pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
     if input.version.keyed_descriptions() {
         return super::desc16::heap(input, buf);
     }
     match HeapRecord::parse(input.version, input.info, input.main_data)? {
+        // The records of every row change, spelled out without `write!`.
         HeapRecord::Insert(r) => {
-            let _ = write!(buf, "off {} flags 0x{:02X}", r.offnum, r.flags);
+            off_flags(buf, r.offnum, r.flags);
         }
         HeapRecord::Delete(r) => {
-            let _ = write!(buf, "off {} flags 0x{:02X} ", r.offnum, r.flags);
+            off_flags(buf, r.offnum, r.flags);
+            buf.push(' ');
             out_infobits(buf, r.infobits_set);
         }
         HeapRecord::Update { update: r, .. } => {
-            let _ =
-                write!(buf, "off {} xmax {} flags 0x{:02X} ", r.old_offnum, r.old_xmax, r.flags);
+            buf.push_str("off ");
+            push_u32(buf, u32::from(r.old_offnum));
+            buf.push_str(" xmax ");
+            push_u32(buf, r.old_xmax);
+            buf.push_str(" flags 0x");
+            push_hex2(buf, r.flags);
+            buf.push(' ');
             out_infobits(buf, r.old_infobits_set);
-            let _ = write!(buf, "; new off {} xmax {}", r.new_offnum, r.new_xmax);
+            buf.push_str("; new off ");
+            push_u32(buf, u32::from(r.new_offnum));
+            buf.push_str(" xmax ");
+            push_u32(buf, r.new_xmax);
         }
         HeapRecord::Truncate(r) => {
             if r.flags & XLH_TRUNCATE_CASCADE != 0 {
@@ -368,7 +387,13 @@ pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
             let _ = write!(buf, "off {offnum}");
         }
         HeapRecord::Lock(r) => {
-            let _ = write!(buf, "off {}: xid {}: flags 0x{:02X} ", r.offnum, r.xmax, r.flags);
+            buf.push_str("off ");
+            push_u32(buf, u32::from(r.offnum));
+            buf.push_str(": xid ");
+            push_u32(buf, r.xmax);
+            buf.push_str(": flags 0x");
+            push_hex2(buf, r.flags);
+            buf.push(' ');
             out_infobits(buf, r.infobits_set);
         }
         HeapRecord::Inplace(r) => {

@@ -12,6 +12,31 @@ pub fn lsn(v: u64) -> String {
     format!("{:X}/{:X}", v >> 32, v & 0xFFFF_FFFF)
 }
 
+/// Appends `v` in decimal; this runs for every block of every record
+/// (and the fields of the common heap records), where `write!` costs more
+/// than the rest of the line.
+pub(crate) fn push_u32(out: &mut String, mut v: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+}
+
+/// Appends `v` as `%02X` prints it.
+pub(crate) fn push_hex2(out: &mut String, v: u8) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    out.push(char::from(DIGITS[usize::from(v >> 4)]));
+    out.push(char::from(DIGITS[usize::from(v & 0xF)]));
+}
+
 /// µs per day.
 const USECS_PER_DAY: i64 = 86_400_000_000;
 /// Julian day of 2000-01-01, PostgreSQL's timestamp epoch.

@@ -12,10 +12,9 @@
 use std::borrow::Cow;
 
 use crate::bytes::{maxalign, Cursor};
+// `ArrayType`'s offsets count the 4-byte header.
+use crate::layout::VARHDRSZ;
 
-/// Size of a 4-byte varlena header (`VARHDRSZ`); `ArrayType`'s offsets
-/// count it.
-pub const VARHDRSZ: usize = 4;
 /// Size of a 1-byte ("short") varlena header (`VARHDRSZ_SHORT`).
 pub const VARHDRSZ_SHORT: usize = 1;
 /// Largest total size a short varlena can have (`VARATT_SHORT_MAX`).

@@ -1,0 +1,197 @@
+//! Set-returning functions spoken to PostgreSQL directly, for the ones
+//! whose rows are many and cheap to make (`xlogminer_records`). pgrx's
+//! `TableIterator` converts every value of every row through its datum
+//! traits and forms a heap tuple per call, which in `FROM` the executor
+//! then copies into its tuplestore; here a source fills one reused row of
+//! datums, formed into a tuple per call in the select list and written
+//! straight into the tuplestore in `FROM` (where the executor says it
+//! prefers a materialized result).
+
+use pgrx::pg_sys;
+use pgrx::PgMemoryContexts;
+use waldecode::layout::VARHDRSZ;
+
+/// Where a set-returning function's rows come from.
+pub(crate) trait RowSource {
+    /// Writes the next row into `row` (every column set or NULL), or
+    /// returns false at the end.
+    fn next_row(&mut self, row: &mut Row) -> bool;
+}
+
+impl<F: FnMut(&mut Row) -> bool> RowSource for F {
+    fn next_row(&mut self, row: &mut Row) -> bool {
+        self(row)
+    }
+}
+
+/// One row of datums; texts are kept in buffers of the row, so a datum
+/// stays valid until the next row is written.
+pub(crate) struct Row {
+    values: Vec<pg_sys::Datum>,
+    nulls: Vec<bool>,
+    // Per column, a 4-byte-aligned varlena (header then bytes).
+    texts: Vec<Vec<u32>>,
+}
+
+impl Row {
+    fn new(columns: usize) -> Row {
+        Row {
+            values: vec![pg_sys::Datum::from(0usize); columns],
+            nulls: vec![true; columns],
+            texts: vec![Vec::new(); columns],
+        }
+    }
+
+    /// A pass-by-value column (`int4`, `xid`, `pg_lsn`, `bool` ...).
+    pub(crate) fn set(&mut self, column: usize, value: pg_sys::Datum) {
+        self.values[column] = value;
+        self.nulls[column] = false;
+    }
+
+    pub(crate) fn set_null(&mut self, column: usize) {
+        self.nulls[column] = true;
+    }
+
+    /// A `text` column holding `bytes`, which must be in the server's
+    /// encoding.
+    pub(crate) fn set_text(&mut self, column: usize, bytes: &[u8]) {
+        let size = VARHDRSZ + bytes.len();
+        // A varlena is at most 1 GB; longer texts are never made here
+        // (records' descriptions are a few kB at most).
+        assert!(size <= 0x3FFF_FFFF, "text column of {size} bytes");
+        let buf = &mut self.texts[column];
+        // Grown, never cleared: the header bounds what is read.
+        let words = size.div_ceil(4);
+        if buf.len() < words {
+            buf.resize(words, 0);
+        }
+        let p = buf.as_mut_ptr().cast::<u8>();
+        // SAFETY: `buf` holds `size` bytes, 4-byte aligned; the header is
+        // written the way SET_VARSIZE does, then the bytes after it.
+        unsafe {
+            pgrx::set_varsize_4b(p.cast(), size as i32);
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), p.add(VARHDRSZ), bytes.len());
+        }
+        self.values[column] = pg_sys::Datum::from(p);
+        self.nulls[column] = false;
+    }
+}
+
+/// What a call in the select list keeps between calls.
+struct State {
+    source: Box<dyn RowSource>,
+    row: Row,
+}
+
+/// Runs the set-returning function called by `fcinfo`, whose rows come
+/// from the source `open` makes on the first call (in memory that lives
+/// as long as the call; it is dropped when the rows end, the executor stops
+/// early, or the statement fails).
+///
+/// # Safety
+/// `fcinfo` must be the call of a C function declared `RETURNS TABLE` or
+/// `RETURNS SETOF` a composite type, whose columns are those the source
+/// writes, of the types it writes them as.
+pub(crate) unsafe fn run(
+    fcinfo: pg_sys::FunctionCallInfo,
+    open: impl FnOnce(pg_sys::FunctionCallInfo) -> Box<dyn RowSource>,
+) -> pg_sys::Datum {
+    // SAFETY: as the caller promises; every pointer is the executor's.
+    unsafe {
+        let rsinfo = (*fcinfo).resultinfo.cast::<pg_sys::ReturnSetInfo>();
+        if rsinfo.is_null() || (*rsinfo).type_ != pg_sys::NodeTag::T_ReturnSetInfo {
+            pgrx::error!("set-valued function called in context that cannot accept a set");
+        }
+        let first = (*(*fcinfo).flinfo).fn_extra.is_null();
+        let modes = (*rsinfo).allowedModes as u32;
+        let preferred = pg_sys::SetFunctionReturnMode::SFRM_Materialize_Preferred;
+        if first
+            && modes & pg_sys::SetFunctionReturnMode::SFRM_Materialize != 0
+            && modes & preferred != 0
+        {
+            return materialize(fcinfo, rsinfo, open);
+        }
+        if first {
+            let funcctx = pg_sys::init_MultiFuncCall(fcinfo);
+            let mcx = (*funcctx).multi_call_memory_ctx;
+            let old = pg_sys::MemoryContextSwitchTo(mcx);
+            let desc = pg_sys::BlessTupleDesc(result_desc(fcinfo));
+            (*funcctx).tuple_desc = desc;
+            let state = State { source: open(fcinfo), row: Row::new((*desc).natts as usize) };
+            (*funcctx).user_fctx = PgMemoryContexts::For(mcx).leak_and_drop_on_delete(state).cast();
+            pg_sys::MemoryContextSwitchTo(old);
+        }
+        let funcctx = pg_sys::per_MultiFuncCall(fcinfo);
+        let state = &mut *(*funcctx).user_fctx.cast::<State>();
+        if state.source.next_row(&mut state.row) {
+            let row = &mut state.row;
+            let tuple = pg_sys::heap_form_tuple(
+                (*funcctx).tuple_desc,
+                row.values.as_mut_ptr(),
+                row.nulls.as_mut_ptr(),
+            );
+            (*funcctx).call_cntr += 1;
+            (*rsinfo).isDone = pg_sys::ExprDoneCond::ExprMultipleResult;
+            pg_sys::HeapTupleHeaderGetDatum((*tuple).t_data)
+        } else {
+            // Deletes the call's memory, and with it the source.
+            pg_sys::end_MultiFuncCall(fcinfo, funcctx);
+            (*rsinfo).isDone = pg_sys::ExprDoneCond::ExprEndResult;
+            (*fcinfo).isnull = true;
+            pg_sys::Datum::from(0usize)
+        }
+    }
+}
+
+/// Writes all the rows into a tuplestore handed to the executor.
+///
+/// # Safety
+/// As for [`run`]; `rsinfo` is the call's.
+unsafe fn materialize(
+    fcinfo: pg_sys::FunctionCallInfo,
+    rsinfo: *mut pg_sys::ReturnSetInfo,
+    open: impl FnOnce(pg_sys::FunctionCallInfo) -> Box<dyn RowSource>,
+) -> pg_sys::Datum {
+    // SAFETY: as the caller promises.
+    unsafe {
+        let random = (*rsinfo).allowedModes as u32
+            & pg_sys::SetFunctionReturnMode::SFRM_Materialize_Random
+            != 0;
+        let old = pg_sys::MemoryContextSwitchTo((*(*rsinfo).econtext).ecxt_per_query_memory);
+        let desc = result_desc(fcinfo);
+        let store = pg_sys::tuplestore_begin_heap(random, false, pg_sys::work_mem);
+        (*rsinfo).returnMode = pg_sys::SetFunctionReturnMode::SFRM_Materialize;
+        (*rsinfo).setResult = store;
+        (*rsinfo).setDesc = desc;
+        pg_sys::MemoryContextSwitchTo(old);
+        let mut source = open(fcinfo);
+        let mut row = Row::new((*desc).natts as usize);
+        while source.next_row(&mut row) {
+            pg_sys::tuplestore_putvalues(
+                store,
+                desc,
+                row.values.as_mut_ptr(),
+                row.nulls.as_mut_ptr(),
+            );
+        }
+        // Ends the source (and any thread it runs) before returning.
+        drop(source);
+        (*fcinfo).isnull = true;
+        pg_sys::Datum::from(0usize)
+    }
+}
+
+/// The call's result row type, from its declaration.
+///
+/// # Safety
+/// `fcinfo` must be a valid call.
+unsafe fn result_desc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::TupleDesc {
+    let mut desc: pg_sys::TupleDesc = std::ptr::null_mut();
+    // SAFETY: the call is the executor's; the descriptor is palloc'd in
+    // the current memory context.
+    let kind = unsafe { pg_sys::get_call_result_type(fcinfo, std::ptr::null_mut(), &mut desc) };
+    if kind != pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE || desc.is_null() {
+        pgrx::error!("function returning record called in context that cannot accept type record");
+    }
+    desc
+}
