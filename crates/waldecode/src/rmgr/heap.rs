@@ -335,11 +335,18 @@ pub(crate) fn out_infobits(buf: &mut String, infobits: u8) {
 }
 
 /// Port of `heap_desc` (heapdesc.c).
-/// `off N flags 0xFF`.
-fn off_flags(buf: &mut String, offnum: u16, flags: u8) {
-    buf.push_str("off ");
-    push_u32(buf, u32::from(offnum));
-    buf.push_str(" flags 0x");
+/// Appends each label followed by its number.
+fn numbers(buf: &mut String, fields: &[(&str, u32)]) {
+    for &(label, v) in fields {
+        buf.push_str(label);
+        push_u32(buf, v);
+    }
+}
+
+/// Appends `label` and `flags` as `0x%02X`.
+fn hex_flags(buf: &mut String, label: &str, flags: u8) {
+    buf.push_str(label);
+    buf.push_str("0x");
     push_hex2(buf, flags);
 }
 
@@ -350,26 +357,21 @@ pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
     match HeapRecord::parse(input.version, input.info, input.main_data)? {
         // The records of every row change, spelled out without `write!`.
         HeapRecord::Insert(r) => {
-            off_flags(buf, r.offnum, r.flags);
+            numbers(buf, &[("off ", r.offnum.into())]);
+            hex_flags(buf, " flags ", r.flags);
         }
         HeapRecord::Delete(r) => {
-            off_flags(buf, r.offnum, r.flags);
+            numbers(buf, &[("off ", r.offnum.into())]);
+            hex_flags(buf, " flags ", r.flags);
             buf.push(' ');
             out_infobits(buf, r.infobits_set);
         }
         HeapRecord::Update { update: r, .. } => {
-            buf.push_str("off ");
-            push_u32(buf, u32::from(r.old_offnum));
-            buf.push_str(" xmax ");
-            push_u32(buf, r.old_xmax);
-            buf.push_str(" flags 0x");
-            push_hex2(buf, r.flags);
+            numbers(buf, &[("off ", r.old_offnum.into()), (" xmax ", r.old_xmax)]);
+            hex_flags(buf, " flags ", r.flags);
             buf.push(' ');
             out_infobits(buf, r.old_infobits_set);
-            buf.push_str("; new off ");
-            push_u32(buf, u32::from(r.new_offnum));
-            buf.push_str(" xmax ");
-            push_u32(buf, r.new_xmax);
+            numbers(buf, &[("; new off ", r.new_offnum.into()), (" xmax ", r.new_xmax)]);
         }
         HeapRecord::Truncate(r) => {
             if r.flags & XLH_TRUNCATE_CASCADE != 0 {
@@ -387,12 +389,8 @@ pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
             let _ = write!(buf, "off {offnum}");
         }
         HeapRecord::Lock(r) => {
-            buf.push_str("off ");
-            push_u32(buf, u32::from(r.offnum));
-            buf.push_str(": xid ");
-            push_u32(buf, r.xmax);
-            buf.push_str(": flags 0x");
-            push_hex2(buf, r.flags);
+            numbers(buf, &[("off ", r.offnum.into()), (": xid ", r.xmax)]);
+            hex_flags(buf, ": flags ", r.flags);
             buf.push(' ');
             out_infobits(buf, r.infobits_set);
         }
