@@ -11,7 +11,9 @@ use pgrx::pg_sys;
 use pgrx::PgMemoryContexts;
 use waldecode::layout::VARHDRSZ;
 
-/// Where a set-returning function's rows come from.
+/// Where a set-returning function's rows come from. In `FROM` all rows are
+/// made in one call, so a source must not leave memory of a row behind in
+/// the current memory context.
 pub(crate) trait RowSource {
     /// Writes the next row into `row` (every column set or NULL), or
     /// returns false at the end.
@@ -102,16 +104,13 @@ pub(crate) unsafe fn run(
         if rsinfo.is_null() || (*rsinfo).type_ != pg_sys::NodeTag::T_ReturnSetInfo {
             pgrx::error!("set-valued function called in context that cannot accept a set");
         }
-        let first = (*(*fcinfo).flinfo).fn_extra.is_null();
-        let modes = (*rsinfo).allowedModes as u32;
-        let preferred = pg_sys::SetFunctionReturnMode::SFRM_Materialize_Preferred;
-        if first
-            && modes & pg_sys::SetFunctionReturnMode::SFRM_Materialize != 0
-            && modes & preferred != 0
-        {
-            return materialize(fcinfo, rsinfo, open);
-        }
-        if first {
+        if (*(*fcinfo).flinfo).fn_extra.is_null() {
+            let modes = (*rsinfo).allowedModes as u32;
+            let materialized = pg_sys::SetFunctionReturnMode::SFRM_Materialize
+                | pg_sys::SetFunctionReturnMode::SFRM_Materialize_Preferred;
+            if modes & materialized == materialized {
+                return materialize(fcinfo, rsinfo, open);
+            }
             let funcctx = pg_sys::init_MultiFuncCall(fcinfo);
             let mcx = (*funcctx).multi_call_memory_ctx;
             let old = pg_sys::MemoryContextSwitchTo(mcx);

@@ -72,11 +72,10 @@ fn open(fcinfo: pg_sys::FunctionCallInfo) -> Box<dyn RowSource> {
         (pg_getarg::<PgLsn>(fcinfo, 0), pg_getarg::<PgLsn>(fcinfo, 1), pg_getarg::<&str>(fcinfo, 2))
     };
     crate::privileges::check_read_wal();
-    let scan = WalScan::open(start_lsn, end_lsn, wal_dir, Cluster::Any);
+    let mut scan = WalScan::open(start_lsn, end_lsn, wal_dir, Cluster::Any);
     if crate::threads::scan_threads() > 1 {
         return Box::new(read_ahead(scan));
     }
-    let mut scan = scan;
     let mut batch = RecordBatch::default();
     Box::new(move |row: &mut Row| {
         let Some(rec) = scan.next() else { return false };

@@ -334,7 +334,6 @@ pub(crate) fn out_infobits(buf: &mut String, infobits: u8) {
     }
 }
 
-/// Port of `heap_desc` (heapdesc.c).
 /// Appends each label followed by its number.
 fn numbers(buf: &mut String, fields: &[(&str, u32)]) {
     for &(label, v) in fields {
@@ -350,6 +349,7 @@ fn hex_flags(buf: &mut String, label: &str, flags: u8) {
     push_hex2(buf, flags);
 }
 
+/// Port of `heap_desc` (heapdesc.c).
 pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
     if input.version.keyed_descriptions() {
         return super::desc16::heap(input, buf);
