@@ -1,11 +1,10 @@
-//! Where tracked pages live: in memory up to a byte budget, least recently
-//! used pages spilled to a temporary file beyond it, so tracking never
+//! Where tracked pages live: in memory up to a byte budget, the pages
+//! least used of late spilled to a temporary file beyond it, so tracking never
 //! grows without bound however many pages a range touches. The file is a
 //! [`Spill`]: the extension gives PostgreSQL's own temporary files (so
 //! `temp_tablespaces` and `temp_file_limit` apply), tools and tests an
 //! unlinked file of the system's temporary directory.
 
-use std::collections::VecDeque;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -62,15 +61,26 @@ pub fn temp_file_spill() -> io::Result<Box<dyn Spill>> {
     Ok(Box::new(TempFile(f)))
 }
 
-/// Pages known by content.
+/// A page held in memory.
+struct Resident {
+    page: Box<PageBuf>,
+    /// Used since the clock hand last passed it.
+    referenced: bool,
+    /// Its place on the clock.
+    at: usize,
+}
+
+/// Pages known by content. Which page leaves memory first is chosen by
+/// the clock (second-chance) approximation of least recently used: a use
+/// only sets a flag, where exact recency would cost a queue entry per use.
 pub struct PageStore {
     budget: usize,
-    mem: FxHashMap<PageKey, (Box<PageBuf>, u64)>,
-    /// Pages in order of use, oldest first, each with the tick of that
-    /// use; entries whose tick is no longer the page's are stale and
-    /// skipped (no search on every use).
-    lru: VecDeque<(u64, PageKey)>,
-    tick: u64,
+    mem: FxHashMap<PageKey, Resident>,
+    /// The pages in memory, in the order the hand visits them; `None`: a
+    /// place freed (listed in `clock_free`).
+    clock: Vec<Option<PageKey>>,
+    clock_free: Vec<usize>,
+    hand: usize,
     make_spill: SpillMaker,
     spill: Option<Box<dyn Spill>>,
     spilled: FxHashMap<PageKey, u64>,
@@ -97,8 +107,9 @@ impl PageStore {
         PageStore {
             budget: budget_bytes.max(BLCKSZ * 16),
             mem: FxHashMap::default(),
-            lru: VecDeque::new(),
-            tick: 0,
+            clock: Vec::new(),
+            clock_free: Vec::new(),
+            hand: 0,
             make_spill,
             spill: None,
             spilled: FxHashMap::default(),
@@ -119,24 +130,6 @@ impl PageStore {
         self.mem.keys().chain(self.spilled.keys()).copied().collect()
     }
 
-    fn touch(&mut self, key: PageKey) {
-        self.tick += 1;
-        let t = self.tick;
-        if let Some((_, used)) = self.mem.get_mut(&key) {
-            *used = t;
-            self.lru.push_back((t, key));
-            self.compact();
-        }
-    }
-
-    /// Drops stale entries once they outnumber the live ones.
-    fn compact(&mut self) {
-        if self.lru.len() > 2 * self.mem.len() + 1024 {
-            let mem = &self.mem;
-            self.lru.retain(|(t, k)| mem.get(k).is_some_and(|(_, used)| used == t));
-        }
-    }
-
     fn spill_file(&mut self) -> io::Result<&mut Box<dyn Spill>> {
         if self.spill.is_none() {
             self.spill = Some((self.make_spill)()?);
@@ -144,13 +137,29 @@ impl PageStore {
         self.spill.as_mut().ok_or_else(|| io::Error::other("no spill file"))
     }
 
-    fn evict(&mut self) -> io::Result<()> {
-        while self.mem.len() * BLCKSZ > self.budget {
-            let Some((t, key)) = self.lru.pop_front() else { break };
-            if self.mem.get(&key).is_none_or(|(_, used)| *used != t) {
-                continue; // stale: used again since, or forgotten
+    /// The page in memory the hand stops at: the first one not used since
+    /// it last passed, clearing the flags of those it passes. Never
+    /// `keep` (the page just brought in). Two turns at most.
+    fn victim(&mut self, keep: PageKey) -> Option<PageKey> {
+        for _ in 0..2 * self.clock.len() {
+            let at = self.hand;
+            self.hand = (self.hand + 1) % self.clock.len();
+            let Some(key) = self.clock[at] else { continue };
+            if key == keep {
+                continue;
             }
-            let Some((page, _)) = self.mem.remove(&key) else { continue };
+            let r = self.mem.get_mut(&key)?;
+            if !std::mem::take(&mut r.referenced) {
+                return Some(key);
+            }
+        }
+        None
+    }
+
+    fn evict(&mut self, keep: PageKey) -> io::Result<()> {
+        while self.mem.len() * BLCKSZ > self.budget {
+            let Some(key) = self.victim(keep) else { break };
+            let Some(page) = self.remove_resident(&key) else { break };
             let slot = match self.free_slots.pop() {
                 Some(s) => s,
                 None => {
@@ -167,6 +176,13 @@ impl PageStore {
         Ok(())
     }
 
+    fn remove_resident(&mut self, key: &PageKey) -> Option<Box<PageBuf>> {
+        let r = self.mem.remove(key)?;
+        self.clock[r.at] = None;
+        self.clock_free.push(r.at);
+        Some(r.page)
+    }
+
     /// The page, brought back into memory if it was spilled.
     pub fn get(&mut self, key: PageKey) -> io::Result<Option<&mut PageBuf>> {
         if let Some(slot) = self.spilled.remove(&key) {
@@ -175,19 +191,30 @@ impl PageStore {
             self.free_slots.push(slot);
             self.insert(key, page)?;
         }
-        if !self.mem.contains_key(&key) {
-            return Ok(None);
-        }
-        self.touch(key);
-        Ok(self.mem.get_mut(&key).map(|(p, _)| &mut **p))
+        Ok(self.mem.get_mut(&key).map(|r| {
+            r.referenced = true;
+            &mut *r.page
+        }))
     }
 
     fn insert(&mut self, key: PageKey, page: Box<PageBuf>) -> io::Result<()> {
-        self.tick += 1;
-        self.mem.insert(key, (page, self.tick));
-        self.lru.push_back((self.tick, key));
-        self.compact();
-        self.evict()
+        if let Some(r) = self.mem.get_mut(&key) {
+            r.page = page;
+            r.referenced = true;
+            return Ok(());
+        }
+        let at = match self.clock_free.pop() {
+            Some(at) => {
+                self.clock[at] = Some(key);
+                at
+            }
+            None => {
+                self.clock.push(Some(key));
+                self.clock.len() - 1
+            }
+        };
+        self.mem.insert(key, Resident { page, referenced: true, at });
+        self.evict(key)
     }
 
     /// Stores `page` as the content of `key`.
@@ -200,7 +227,7 @@ impl PageStore {
 
     /// Forgets a page whose content is no longer known.
     pub fn forget(&mut self, key: PageKey) {
-        self.mem.remove(&key);
+        self.remove_resident(&key);
         if let Some(slot) = self.spilled.remove(&key) {
             self.free_slots.push(slot);
         }
@@ -210,6 +237,27 @@ impl PageStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_in_use_stay_in_memory() {
+        let mut s = PageStore::new(16 * BLCKSZ);
+        let key =
+            |b| PageKey { locator: RelFileLocator { spc: 1, db: 2, rel: 3 }, fork: 0, blkno: b };
+        for b in 0..1000u32 {
+            s.put(key(b), Box::new([b as u8; BLCKSZ])).unwrap();
+            // Pages 0 and 1 are used between every two new pages.
+            for hot in (0..2).filter(|h| *h <= b) {
+                assert_eq!(s.get(key(hot)).unwrap().unwrap()[7], hot as u8);
+            }
+            assert!(s.counts().0 <= 16);
+        }
+        assert!(s.mem.contains_key(&key(0)) && s.mem.contains_key(&key(1)));
+        assert_eq!(s.counts(), (16, 984));
+        // The page just read back is never the one spilled for it.
+        for b in (0..1000u32).rev() {
+            assert_eq!(s.get(key(b)).unwrap().unwrap()[BLCKSZ - 1], b as u8);
+        }
+    }
 
     #[test]
     fn spills_and_returns_identical_pages() {
