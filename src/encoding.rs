@@ -7,13 +7,18 @@
 //! SQL_ASCII promises no encoding at all: its bytes above 127 are carried
 //! as the characters U+0080–U+00FF and turned back into the same bytes.
 
+use std::borrow::Cow;
 use std::ffi::{c_char, CStr};
 
 use pgrx::pg_sys;
 
+/// The connected database's encoding, asked once: it is fixed for the
+/// life of a backend, and every value rendered needs it.
 fn database_encoding() -> u32 {
-    // SAFETY: reads a backend-global set at connection start.
-    unsafe { pg_sys::GetDatabaseEncoding() as u32 }
+    static ENCODING: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    // SAFETY: reads a backend-global set at connection start, before any
+    // SQL function runs.
+    *ENCODING.get_or_init(|| unsafe { pg_sys::GetDatabaseEncoding() as u32 })
 }
 
 /// Bytes in the database's encoding as a Rust string.
@@ -59,17 +64,17 @@ pub fn cstr_to_utf8(p: *const c_char) -> String {
 }
 
 /// A Rust string in the database's encoding.
-pub fn to_server(s: &str) -> Vec<u8> {
-    match database_encoding() {
-        pg_sys::pg_enc::PG_UTF8 => s.as_bytes().to_vec(),
+pub fn to_server(s: &str) -> Cow<'_, [u8]> {
+    Cow::Owned(match database_encoding() {
+        pg_sys::pg_enc::PG_UTF8 => return Cow::Borrowed(s.as_bytes()),
         // Only characters below 256 reach here (see to_utf8).
         pg_sys::pg_enc::PG_SQL_ASCII => s.chars().map(|c| c as u32 as u8).collect(),
         _ => {
             if s.is_ascii() {
-                return s.as_bytes().to_vec();
+                return Cow::Borrowed(s.as_bytes());
             }
             let Ok(len) = i32::try_from(s.len()) else {
-                return s.as_bytes().to_vec();
+                return Cow::Borrowed(s.as_bytes());
             };
             // SAFETY: converts `len` bytes of UTF-8; the result is
             // NUL-terminated. Characters the database's encoding lacks
@@ -81,20 +86,20 @@ pub fn to_server(s: &str) -> Vec<u8> {
                     pg_sys::pg_enc::PG_UTF8 as i32,
                 );
                 if p.cast_const() == s.as_ptr().cast() {
-                    return s.as_bytes().to_vec();
+                    return Cow::Borrowed(s.as_bytes());
                 }
                 let v = CStr::from_ptr(p).to_bytes().to_vec();
                 pg_sys::pfree(p.cast());
                 v
             }
         }
-    }
+    })
 }
 
 /// A NUL-terminated copy of a Rust string in the database's encoding, for
 /// the server's C functions.
 pub fn to_server_cstring(s: &str) -> std::ffi::CString {
-    let mut v = to_server(s);
+    let mut v = to_server(s).into_owned();
     v.retain(|&b| b != 0);
     std::ffi::CString::new(v).unwrap_or_default()
 }

@@ -64,9 +64,12 @@ struct TypeOut {
 pub struct ServerRender {
     /// `None`: the type no longer exists.
     types: FxHashMap<(u32, i32), Option<TypeOut>>,
-    /// The GUC nesting level of the row being rendered, when it needed the
-    /// fixed settings.
+    /// The GUC nesting level of the fixed settings, while they are in
+    /// force.
     level: Option<i32>,
+    /// Whether the fixed settings stay in force from row to row until
+    /// [`ServerRender::release_settings`] (rows rendered in a batch).
+    holding: bool,
     /// For a role that may read only some columns: its privileges, and
     /// the relation of the row being rendered.
     masking: Option<(RelationAccess, u32)>,
@@ -82,6 +85,24 @@ impl ServerRender {
             Access::All => None,
         };
         ServerRender { masking, ..ServerRender::default() }
+    }
+
+    /// Keeps the fixed settings, once a row needed them, in force for the
+    /// next rows too, until [`ServerRender::release_settings`]: the cost of
+    /// switching them is paid once per batch of rows instead of per row.
+    /// The caller releases them before anything else runs in the session
+    /// (before it returns a row to the executor).
+    pub fn hold_settings(&mut self) {
+        self.holding = true;
+    }
+
+    /// Restores the session's own settings, if the fixed ones are in force,
+    /// and renders row by row again.
+    pub fn release_settings(&mut self) {
+        self.holding = false;
+        if let Some(level) = self.level.take() {
+            pop_settings(level);
+        }
     }
 }
 
@@ -209,21 +230,37 @@ fn output_text(output_fn: pg_sys::Oid, datum: pg_sys::Datum, bare: Option<u32>) 
             return (b, true);
         }
     }
-    // SAFETY: quote_literal_cstr returns a palloc'd C string, freed here
-    // with the output text: rows stream, and memory must not grow with
-    // them until the call ends.
-    let quoted = unsafe {
-        let q = pg_sys::quote_literal_cstr(text);
-        pg_sys::pfree(text.cast());
-        q
-    };
-    // SAFETY: NUL-terminated, from quote_literal_cstr, which allocated it.
+    // SAFETY: NUL-terminated, from the output function, which allocated
+    // it; freed here: rows stream, and memory must not grow with them
+    // until the call ends.
     let lit = unsafe {
-        let lit = to_utf8(CStr::from_ptr(quoted).to_bytes());
-        pg_sys::pfree(quoted.cast());
+        let lit = quote_literal(&to_utf8(CStr::from_ptr(text).to_bytes()));
+        pg_sys::pfree(text.cast());
         lit
     };
     (lit, false)
+}
+
+/// `quote_literal`: `text` in single quotes, each quote doubled, and
+/// with an `E` before it and each backslash doubled when it holds one.
+/// (The server's works byte by byte on its encoding, whose bytes below
+/// 128 are always ASCII characters, so on the same text in UTF-8 it makes
+/// the same literal.)
+fn quote_literal(text: &str) -> String {
+    let mut q = String::with_capacity(text.len() + 3);
+    if text.contains('\\') {
+        q.push('E');
+    }
+    q.push('\'');
+    let mut rest = text;
+    while let Some(i) = rest.find(['\'', '\\']) {
+        q.push_str(&rest[..=i]);
+        q.push_str(&rest[i..=i]);
+        rest = &rest[i + 1..];
+    }
+    q.push_str(rest);
+    q.push('\'');
+    q
 }
 
 impl ServerRender {
@@ -257,14 +294,14 @@ impl Render for ServerRender {
         if let Some((_, relid)) = &mut self.masking {
             *relid = rel.oid;
         }
-        if needs_fixed_settings(&rel.atts) {
+        if self.level.is_none() && needs_fixed_settings(&rel.atts) {
             self.level = Some(push_fixed_settings());
         }
     }
 
     fn end_row(&mut self) {
-        if let Some(level) = self.level.take() {
-            pop_settings(level);
+        if !self.holding {
+            self.release_settings();
         }
     }
 

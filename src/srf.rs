@@ -31,7 +31,8 @@ impl<F: FnMut(&mut Row) -> bool> RowSource for F {
 pub(crate) struct Row {
     values: Vec<pg_sys::Datum>,
     nulls: Vec<bool>,
-    // Per column, a 4-byte-aligned varlena (header then bytes).
+    // Per column of type text or name, a 4-byte-aligned buffer of its
+    // value (a varlena: header then bytes; a name: NAMEDATALEN bytes).
     texts: Vec<Vec<u32>>,
 }
 
@@ -58,18 +59,15 @@ impl Row {
     /// encoding.
     pub(crate) fn set_text(&mut self, column: usize, bytes: &[u8]) {
         let size = VARHDRSZ + bytes.len();
-        // A varlena is at most 1 GB; longer texts are never made here
-        // (records' descriptions are a few kB at most).
-        assert!(size <= 0x3FFF_FFFF, "text column of {size} bytes");
-        let buf = &mut self.texts[column];
-        // Grown, never cleared: the header bounds what is read.
-        let words = size.div_ceil(4);
-        if buf.len() < words {
-            buf.resize(words, 0);
+        if size > MAX_VARLENA {
+            pgrx::error!(
+                "a result text of {} bytes is longer than a text value can be",
+                bytes.len()
+            );
         }
-        let p = buf.as_mut_ptr().cast::<u8>();
-        // SAFETY: `buf` holds `size` bytes, 4-byte aligned; the header is
-        // written the way SET_VARSIZE does, then the bytes after it.
+        let p = self.buffer(column, size);
+        // SAFETY: the buffer holds `size` bytes, 4-byte aligned; the
+        // header is written the way SET_VARSIZE does, then the bytes.
         unsafe {
             pgrx::set_varsize_4b(p.cast(), size as i32);
             std::ptr::copy_nonoverlapping(bytes.as_ptr(), p.add(VARHDRSZ), bytes.len());
@@ -77,7 +75,53 @@ impl Row {
         self.values[column] = pg_sys::Datum::from(p);
         self.nulls[column] = false;
     }
+
+    /// A `name` column holding `bytes` (in the server's encoding), cut to
+    /// what a name keeps.
+    pub(crate) fn set_name(&mut self, column: usize, bytes: &[u8]) {
+        let keep = crate::types::name_len(bytes);
+        let p = self.buffer(column, NAMEDATALEN);
+        // SAFETY: the buffer holds NAMEDATALEN bytes, of which the name
+        // takes `keep` < NAMEDATALEN; the rest are zeroed (NUL-padded, as
+        // namein leaves it).
+        unsafe {
+            std::ptr::write_bytes(p, 0, NAMEDATALEN);
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, keep);
+        }
+        self.values[column] = pg_sys::Datum::from(p);
+        self.nulls[column] = false;
+    }
+
+    /// A `tid` column: block and line pointer (an `ItemPointerData`).
+    pub(crate) fn set_tid(&mut self, column: usize, block: u32, offset: u16) {
+        let mut ip = pg_sys::ItemPointerData::default();
+        ip.ip_blkid.bi_hi = (block >> 16) as u16;
+        ip.ip_blkid.bi_lo = block as u16;
+        ip.ip_posid = offset;
+        let size = std::mem::size_of::<pg_sys::ItemPointerData>();
+        let p = self.buffer(column, size);
+        // SAFETY: the buffer holds `size` bytes, aligned for the struct's
+        // 2-byte fields.
+        unsafe { p.cast::<pg_sys::ItemPointerData>().write(ip) };
+        self.values[column] = pg_sys::Datum::from(p);
+        self.nulls[column] = false;
+    }
+
+    /// Column `column`'s buffer, with room for `size` bytes (grown, never
+    /// shrunk: what a datum holds is bounded by its header or type).
+    fn buffer(&mut self, column: usize, size: usize) -> *mut u8 {
+        let buf = &mut self.texts[column];
+        let words = size.div_ceil(4);
+        if buf.len() < words {
+            buf.resize(words, 0);
+        }
+        buf.as_mut_ptr().cast::<u8>()
+    }
 }
+
+/// The longest varlena: 1 GB less one byte (`MaxAllocSize`).
+const MAX_VARLENA: usize = 0x3FFF_FFFF;
+const NAMEDATALEN: usize = pg_sys::NAMEDATALEN as usize;
 
 /// What a call in the select list keeps between calls.
 struct State {

@@ -84,23 +84,31 @@ pub struct PgName(pub std::rc::Rc<str>);
 
 impl_sql_translatable!(PgName, "name");
 
+/// How many bytes of `bytes` (in the database's encoding) a `name` keeps:
+/// all when they fit in 63, else as many as fit, cut on a character
+/// boundary (as the server cuts).
+pub(crate) fn name_len(bytes: &[u8]) -> usize {
+    let max = pg_sys::NAMEDATALEN as usize - 1;
+    // A name that fits needs no cut (names hold no NUL byte).
+    if bytes.len() <= max {
+        return bytes.len();
+    }
+    let len = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
+    // SAFETY: pg_mbcliplen reads at most `max` bytes of `bytes` and gives
+    // a cut on a character boundary of the database's encoding.
+    let cut = unsafe { pg_sys::pg_mbcliplen(bytes.as_ptr().cast(), len, max as i32) };
+    (cut.clamp(0, max as i32) as usize).min(bytes.len())
+}
+
 impl IntoDatum for PgName {
     fn into_datum(self) -> Option<pg_sys::Datum> {
         let bytes = to_server(&self.0);
-        let max = pg_sys::NAMEDATALEN as i32 - 1;
-        // SAFETY: pg_mbcliplen reads at most `len` bytes of `bytes` and
-        // gives a cut on a character boundary of the database's encoding;
-        // palloc0 returns zeroed memory of NAMEDATALEN bytes.
+        let end = name_len(&bytes);
+        // SAFETY: palloc0 returns zeroed memory of NAMEDATALEN bytes, of
+        // which the name takes at most 63.
         unsafe {
-            let len = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
-            // A name that fits needs no cut (names hold no NUL byte).
-            let end = if len <= max {
-                len as usize
-            } else {
-                pg_sys::pg_mbcliplen(bytes.as_ptr().cast(), len, max).clamp(0, max) as usize
-            };
             let p = pg_sys::palloc0(pg_sys::NAMEDATALEN as usize).cast::<u8>();
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, end.min(bytes.len()));
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, end);
             Some(pg_sys::Datum::from(p))
         }
     }

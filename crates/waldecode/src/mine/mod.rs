@@ -304,6 +304,11 @@ impl<S: WalSource, C: Catalog, R: Render> Miner<S, C, R> {
         })
     }
 
+    /// The renderer values are written with.
+    pub fn render_mut(&mut self) -> &mut R {
+        &mut self.render
+    }
+
     /// Where the second pass ends: the first pass's end.
     pub fn end(&self) -> Lsn {
         self.row_end
