@@ -186,28 +186,28 @@ const NUMERICOID: u32 = 1700;
 /// type than the column's).
 fn bare_literal(typid: u32, text: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(text).ok()?;
-    let numeric = |t: &str| {
-        let digits = t.strip_prefix('-').unwrap_or(t);
-        let mut parts = digits.splitn(2, '.');
-        let int = parts.next()?;
-        let frac = parts.next().unwrap_or("0");
-        let ok = !int.is_empty()
-            && int.bytes().all(|b| b.is_ascii_digit())
-            && !frac.is_empty()
-            && frac.bytes().all(|b| b.is_ascii_digit());
-        ok.then(|| t.to_string())
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let exact = match typid {
+        BOOLOID => {
+            return match text {
+                "t" => Some("true".into()),
+                "f" => Some("false".into()),
+                _ => None,
+            }
+        }
+        // The output functions' own text, when it reads back as the
+        // column's type: digits (after a minus), and not the most negative
+        // value.
+        INT4OID => text.parse::<i32>().is_ok_and(|v| v != i32::MIN),
+        INT8OID => text.parse::<i64>().is_ok_and(|v| v != i64::MIN),
+        NUMERICOID => {
+            let unsigned = text.strip_prefix('-').unwrap_or(text);
+            let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+            digits(int) && digits(frac)
+        }
+        _ => false,
     };
-    match typid {
-        BOOLOID => match text {
-            "t" => Some("true".into()),
-            "f" => Some("false".into()),
-            _ => None,
-        },
-        INT4OID => text.parse::<i32>().ok().filter(|v| *v != i32::MIN).map(|v| v.to_string()),
-        INT8OID => text.parse::<i64>().ok().filter(|v| *v != i64::MIN).map(|v| v.to_string()),
-        NUMERICOID => numeric(text),
-        _ => None,
-    }
+    exact.then(|| text.to_owned())
 }
 
 /// A value's text by `output_fn`, as a quoted SQL literal.

@@ -11,6 +11,10 @@ use pgrx::pg_sys;
 use pgrx::PgMemoryContexts;
 use waldecode::layout::VARHDRSZ;
 
+/// What a function's `pg_finfo_` symbol returns: called with the version-1
+/// convention.
+pub(crate) const FINFO_V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+
 /// Where a set-returning function's rows come from. In `FROM` all rows are
 /// made in one call, so a source must not leave memory of a row behind in
 /// the current memory context.
@@ -80,12 +84,13 @@ impl Row {
     /// what a name keeps.
     pub(crate) fn set_name(&mut self, column: usize, bytes: &[u8]) {
         let keep = crate::types::name_len(bytes);
-        let p = self.buffer(column, NAMEDATALEN);
+        let size = pg_sys::NAMEDATALEN as usize;
+        let p = self.buffer(column, size);
         // SAFETY: the buffer holds NAMEDATALEN bytes, of which the name
         // takes `keep` < NAMEDATALEN; the rest are zeroed (NUL-padded, as
         // namein leaves it).
         unsafe {
-            std::ptr::write_bytes(p, 0, NAMEDATALEN);
+            std::ptr::write_bytes(p, 0, size);
             std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, keep);
         }
         self.values[column] = pg_sys::Datum::from(p);
@@ -121,7 +126,6 @@ impl Row {
 
 /// The longest varlena: 1 GB less one byte (`MaxAllocSize`).
 const MAX_VARLENA: usize = 0x3FFF_FFFF;
-const NAMEDATALEN: usize = pg_sys::NAMEDATALEN as usize;
 
 /// What a call in the select list keeps between calls.
 struct State {

@@ -58,8 +58,7 @@ pub unsafe extern "C-unwind" fn xlogminer_contents_wrapper(
 #[unsafe(no_mangle)]
 #[doc(hidden)]
 pub extern "C" fn pg_finfo_xlogminer_contents_wrapper() -> &'static pg_sys::Pg_finfo_record {
-    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-    &V1
+    &crate::srf::FINFO_V1
 }
 
 extension_sql!(
@@ -101,7 +100,7 @@ AS 'MODULE_PATHNAME', 'xlogminer_contents_wrapper';
 /// are rendered under fixed ones, switched once per batch rather than per
 /// row; the batch is made before its first row is returned, so nothing
 /// else runs under them.
-const ROWS_PER_BATCH: usize = 64;
+const MINED_PER_BATCH: usize = 64;
 
 /// Checks the caller's privileges and opens the mining the arguments ask.
 fn open(fcinfo: pg_sys::FunctionCallInfo) -> Box<dyn RowSource> {
@@ -149,7 +148,7 @@ fn open(fcinfo: pg_sys::FunctionCallInfo) -> Box<dyn RowSource> {
     warn_if_before_wal(asked, wal_dir.is_some(), &miner);
 
     let database = to_server(&current_database()).into_owned();
-    let mut ready: VecDeque<MinedRow> = VecDeque::with_capacity(ROWS_PER_BATCH);
+    let mut ready: VecDeque<MinedRow> = VecDeque::with_capacity(MINED_PER_BATCH);
     let mut more = true;
     Box::new(move |row: &mut Row| {
         if ready.is_empty() && more {
@@ -162,7 +161,7 @@ fn open(fcinfo: pg_sys::FunctionCallInfo) -> Box<dyn RowSource> {
     })
 }
 
-/// Mines up to [`ROWS_PER_BATCH`] rows the caller may see into `ready`;
+/// Mines up to [`MINED_PER_BATCH`] rows the caller may see into `ready`;
 /// false when the rows ended.
 fn mine_batch<S, C>(
     miner: &mut Miner<S, C, ServerRender>,
@@ -175,7 +174,7 @@ where
 {
     miner.render_mut().hold_settings();
     let more = loop {
-        if ready.len() >= ROWS_PER_BATCH {
+        if ready.len() >= MINED_PER_BATCH {
             break true;
         }
         match miner.next_row().unwrap_or_else(|e| raise_wal(e)) {

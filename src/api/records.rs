@@ -35,8 +35,7 @@ pub unsafe extern "C-unwind" fn xlogminer_records_wrapper(
 #[unsafe(no_mangle)]
 #[doc(hidden)]
 pub extern "C" fn pg_finfo_xlogminer_records_wrapper() -> &'static pg_sys::Pg_finfo_record {
-    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
-    &V1
+    &crate::srf::FINFO_V1
 }
 
 extension_sql!(

@@ -182,6 +182,22 @@ SELECT count(*) AS differing_statements FROM (
    WHERE relation IN ('weird"name', 'nokey', 'later', 'kv'))
 ) d;
 RESET xlogminer.page_cache_size;
+-- In the select list, one row per call: the same statements, and the
+-- output settings values are rendered under are switched back before
+-- each row is returned (rows are mined in batches), so the rest of the
+-- query sees the session's own between rows.
+SET datestyle = 'German, DMY';
+SET timezone = 'America/St_Johns';
+SELECT count(*) = (SELECT count(*) FROM mined) AS all_rows,
+       count(*) FILTER (WHERE NOT EXISTS (
+         SELECT FROM mined m WHERE m.lsn = (c).lsn AND m.item = (c).item
+           AND m.redo_sql IS NOT DISTINCT FROM (c).redo_sql
+           AND m.undo_sql IS NOT DISTINCT FROM (c).undo_sql)) AS differing_statements,
+       count(DISTINCT s) AS settings_seen, min(s) AS settings
+FROM (SELECT xlogminer_contents(:'start_lsn', :'end_lsn') AS c,
+             current_setting('TimeZone') || ' ' || current_setting('DateStyle') AS s) x
+WHERE (c).relation IN ('weird"name', 'nokey', 'later', 'kv');
+RESET ALL;
 SELECT relation, op, count(*), bool_and(complete) AS all_complete
 FROM mined GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT relation, op, info FROM mined WHERE NOT complete ORDER BY lsn, item;

@@ -182,9 +182,29 @@ fn identify(out: &mut String, rel: &RelInfo, vals: &[Value]) -> Result<(), Strin
     Ok(())
 }
 
+/// About how long the condition [`identify`] writes is: room for it, so
+/// a statement is built without growing.
+fn identify_len(rel: &RelInfo, vals: &[Value]) -> usize {
+    let lit = |i: usize| match vals.get(i) {
+        Some(Value::Lit(l)) => l.len(),
+        _ => 4,
+    };
+    let column = |i: usize| {
+        let att = rel.atts.get(i);
+        let name = att.map_or(0, |a| a.quoted_name.len());
+        let send = att.and_then(|a| a.send_fn.as_ref()).map_or(0, String::len);
+        2 * (name + send) + lit(i) + BUILTIN_EQ.len() + 12
+    };
+    if rel.key.is_empty() {
+        48 + rel.qualified.len() + (0..rel.atts.len()).map(column).sum::<usize>()
+    } else {
+        rel.key.iter().map(|&k| column(k)).sum()
+    }
+}
+
 /// `DELETE FROM t WHERE <the row of vals>;`
 fn delete(rel: &RelInfo, vals: &[Value]) -> Result<String, String> {
-    let mut s = String::with_capacity(64 + rel.qualified.len());
+    let mut s = String::with_capacity(24 + rel.qualified.len() + identify_len(rel, vals));
     s.push_str("DELETE FROM ");
     s.push_str(&rel.qualified);
     s.push_str(" WHERE ");
@@ -225,7 +245,9 @@ fn update(rel: &RelInfo, from: &[Value], to: &[Value]) -> Result<String, String>
         sets.push((&att.quoted_name, &att.quoted_name));
     }
     let mut s = String::with_capacity(
-        64 + rel.qualified.len() + sets.iter().map(|(c, v)| c.len() + v.len() + 5).sum::<usize>(),
+        24 + rel.qualified.len()
+            + sets.iter().map(|(c, v)| c.len() + v.len() + 5).sum::<usize>()
+            + identify_len(rel, from),
     );
     s.push_str("UPDATE ");
     s.push_str(&rel.qualified);
