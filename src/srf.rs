@@ -15,9 +15,11 @@ use waldecode::layout::VARHDRSZ;
 /// convention.
 pub(crate) const FINFO_V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
 
-/// Where a set-returning function's rows come from. In `FROM` all rows are
-/// made in one call, so a source must not leave memory of a row behind in
-/// the current memory context.
+/// Where a set-returning function's rows come from. What a row's making
+/// pallocs in the current memory context lasts until the next row is made
+/// (the executor's per-call context in the select list, one of our own in
+/// `FROM`, where all rows are made in one call): nothing kept from row to
+/// row may live there.
 pub(crate) trait RowSource {
     /// Writes the next row into `row` (every column set or NULL), or
     /// returns false at the end.
@@ -213,7 +215,25 @@ unsafe fn materialize(
         pg_sys::MemoryContextSwitchTo(old);
         let mut source = open(fcinfo);
         let mut row = Row::new((*desc).natts as usize);
-        while source.next_row(&mut row) {
+        // What a row's making pallocs goes into a context of its own,
+        // emptied before the next: in the select list the executor empties
+        // the call's context after each row, here all rows are made in one
+        // call. (tuplestore_putvalues copies into the store's own memory.)
+        let row_memory = pg_sys::AllocSetContextCreateExtended(
+            pg_sys::CurrentMemoryContext,
+            c"xlogminer row".as_ptr(),
+            pg_sys::ALLOCSET_DEFAULT_MINSIZE as usize,
+            pg_sys::ALLOCSET_DEFAULT_INITSIZE as usize,
+            pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
+        );
+        loop {
+            pg_sys::MemoryContextReset(row_memory);
+            let outer = pg_sys::MemoryContextSwitchTo(row_memory);
+            let more = source.next_row(&mut row);
+            pg_sys::MemoryContextSwitchTo(outer);
+            if !more {
+                break;
+            }
             pg_sys::tuplestore_putvalues(
                 store,
                 desc,
@@ -223,6 +243,7 @@ unsafe fn materialize(
         }
         // Ends the source (and any thread it runs) before returning.
         drop(source);
+        pg_sys::MemoryContextDelete(row_memory);
         (*fcinfo).isnull = true;
         pg_sys::Datum::from(0usize)
     }
