@@ -1,5 +1,5 @@
 //! Set-returning functions spoken to PostgreSQL directly, for the ones
-//! whose rows are many and cheap to make (`xlogminer_records`). pgrx's
+//! whose rows are many (`xlogminer_records`, `xlogminer_contents`). pgrx's
 //! `TableIterator` converts every value of every row through its datum
 //! traits and forms a heap tuple per call, which in `FROM` the executor
 //! then copies into its tuplestore; here a source fills one reused row of
