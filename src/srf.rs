@@ -99,17 +99,13 @@ impl Row {
         self.nulls[column] = false;
     }
 
-    /// A `tid` column: block and line pointer (an `ItemPointerData`).
-    pub(crate) fn set_tid(&mut self, column: usize, block: u32, offset: u16) {
-        let mut ip = pg_sys::ItemPointerData::default();
-        ip.ip_blkid.bi_hi = (block >> 16) as u16;
-        ip.ip_blkid.bi_lo = block as u16;
-        ip.ip_posid = offset;
+    /// A `tid` column.
+    pub(crate) fn set_tid(&mut self, column: usize, tid: pg_sys::ItemPointerData) {
         let size = std::mem::size_of::<pg_sys::ItemPointerData>();
         let p = self.buffer(column, size);
         // SAFETY: the buffer holds `size` bytes, aligned for the struct's
         // 2-byte fields.
-        unsafe { p.cast::<pg_sys::ItemPointerData>().write(ip) };
+        unsafe { p.cast::<pg_sys::ItemPointerData>().write(tid) };
         self.values[column] = pg_sys::Datum::from(p);
         self.nulls[column] = false;
     }
@@ -219,19 +215,10 @@ unsafe fn materialize(
         // emptied before the next: in the select list the executor empties
         // the call's context after each row, here all rows are made in one
         // call. (tuplestore_putvalues copies into the store's own memory.)
-        let row_memory = pg_sys::AllocSetContextCreateExtended(
-            pg_sys::CurrentMemoryContext,
-            c"xlogminer row".as_ptr(),
-            pg_sys::ALLOCSET_DEFAULT_MINSIZE as usize,
-            pg_sys::ALLOCSET_DEFAULT_INITSIZE as usize,
-            pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
-        );
+        let mut row_memory = PgMemoryContexts::new("xlogminer row");
         loop {
-            pg_sys::MemoryContextReset(row_memory);
-            let outer = pg_sys::MemoryContextSwitchTo(row_memory);
-            let more = source.next_row(&mut row);
-            pg_sys::MemoryContextSwitchTo(outer);
-            if !more {
+            row_memory.reset();
+            if !row_memory.switch_to(|_| source.next_row(&mut row)) {
                 break;
             }
             pg_sys::tuplestore_putvalues(
@@ -243,7 +230,6 @@ unsafe fn materialize(
         }
         // Ends the source (and any thread it runs) before returning.
         drop(source);
-        pg_sys::MemoryContextDelete(row_memory);
         (*fcinfo).isnull = true;
         pg_sys::Datum::from(0usize)
     }

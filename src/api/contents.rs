@@ -225,8 +225,8 @@ fn fill(row: &mut Row, database: &[u8], r: MinedRow) {
         }
     }
     for (column, t) in [(11, r.old_tid), (12, r.new_tid)] {
-        match t {
-            Some((block, offset)) => row.set_tid(column, block, offset),
+        match tid(t) {
+            Some(ip) => row.set_tid(column, ip),
             None => row.set_null(column),
         }
     }
