@@ -5,11 +5,14 @@
 //! then copies into its tuplestore; here a source fills one reused row of
 //! datums, formed into a tuple per call in the select list and written
 //! straight into the tuplestore in `FROM` (where the executor says it
-//! prefers a materialized result).
+//! prefers a materialized result). A source may instead hand over a tuple
+//! it laid out itself ([`waldecode::heap::tuple::form`], on a thread of
+//! its own), which the server only copies.
 
 use pgrx::pg_sys;
 use pgrx::PgMemoryContexts;
-use waldecode::layout::VARHDRSZ;
+use waldecode::heap::tuple::{MAX_VARLENA, SIZE_OF_HEAP_TUPLE_HEADER};
+use waldecode::layout::{MAXIMUM_ALIGNOF, VARHDRSZ};
 
 /// What a function's `pg_finfo_` symbol returns: called with the version-1
 /// convention.
@@ -40,6 +43,11 @@ pub(crate) struct Row {
     // Per column of type text or name, a 4-byte-aligned buffer of its
     // value (a varlena: header then bytes; a name: NAMEDATALEN bytes).
     texts: Vec<Vec<u32>>,
+    /// A whole tuple laid out by the source, used instead of the datums:
+    /// where it starts (MAXALIGNed) and its length. Cleared before each row.
+    formed: Option<(*const u8, usize)>,
+    /// Where a formed tuple is copied when the source's is not MAXALIGNed.
+    aligned: Vec<u64>,
 }
 
 impl Row {
@@ -48,7 +56,40 @@ impl Row {
             values: vec![pg_sys::Datum::from(0usize); columns],
             nulls: vec![true; columns],
             texts: vec![Vec::new(); columns],
+            formed: None,
+            aligned: Vec::new(),
         }
+    }
+
+    /// The row as a heap tuple the source laid out with
+    /// [`waldecode::heap::tuple::form`] from fields of the result's column
+    /// types (see [`check_result_types`]). The bytes must stay where they
+    /// are until the source is asked for its next row.
+    pub(crate) fn set_formed(&mut self, tuple: &[u8]) {
+        assert!(tuple.len() >= SIZE_OF_HEAP_TUPLE_HEADER, "a formed tuple has its header");
+        if tuple.as_ptr().align_offset(MAXIMUM_ALIGNOF) == 0 {
+            self.formed = Some((tuple.as_ptr(), tuple.len()));
+            return;
+        }
+        // The server reads the header's fields in place.
+        self.aligned.clear();
+        self.aligned.resize(tuple.len().div_ceil(8), 0);
+        for (word, bytes) in self.aligned.iter_mut().zip(tuple.chunks(8)) {
+            let mut w = [0u8; 8];
+            w[..bytes.len()].copy_from_slice(bytes);
+            *word = u64::from_ne_bytes(w);
+        }
+        self.formed = Some((self.aligned.as_ptr().cast(), tuple.len()));
+    }
+
+    /// The formed tuple, as the server's tuple struct pointing at it.
+    fn formed_tuple(&self) -> Option<pg_sys::HeapTupleData> {
+        self.formed.map(|(bytes, len)| pg_sys::HeapTupleData {
+            t_len: len as u32,
+            t_self: pg_sys::ItemPointerData::default(),
+            t_tableOid: pg_sys::InvalidOid,
+            t_data: bytes.cast_mut().cast(),
+        })
     }
 
     /// A pass-by-value column (`int4`, `xid`, `pg_lsn`, `bool` ...).
@@ -122,9 +163,6 @@ impl Row {
     }
 }
 
-/// The longest varlena: 1 GB less one byte (`MaxAllocSize`).
-const MAX_VARLENA: usize = 0x3FFF_FFFF;
-
 /// What a call in the select list keeps between calls.
 struct State {
     source: Box<dyn RowSource>,
@@ -168,15 +206,21 @@ pub(crate) unsafe fn run(
         }
         let funcctx = pg_sys::per_MultiFuncCall(fcinfo);
         let state = &mut *(*funcctx).user_fctx.cast::<State>();
+        state.row.formed = None;
         if state.source.next_row(&mut state.row) {
             let row = &mut state.row;
+            (*funcctx).call_cntr += 1;
+            (*rsinfo).isDone = pg_sys::ExprDoneCond::ExprMultipleResult;
+            if let Some(mut tuple) = row.formed_tuple() {
+                // A copy in the call's memory, made a composite datum by
+                // the server (its length, type and typmod in the header).
+                return pg_sys::heap_copy_tuple_as_datum(&mut tuple, (*funcctx).tuple_desc);
+            }
             let tuple = pg_sys::heap_form_tuple(
                 (*funcctx).tuple_desc,
                 row.values.as_mut_ptr(),
                 row.nulls.as_mut_ptr(),
             );
-            (*funcctx).call_cntr += 1;
-            (*rsinfo).isDone = pg_sys::ExprDoneCond::ExprMultipleResult;
             pg_sys::HeapTupleHeaderGetDatum((*tuple).t_data)
         } else {
             // Deletes the call's memory, and with it the source.
@@ -214,24 +258,61 @@ unsafe fn materialize(
         // What a row's making pallocs goes into a context of its own,
         // emptied before the next: in the select list the executor empties
         // the call's context after each row, here all rows are made in one
-        // call. (tuplestore_putvalues copies into the store's own memory.)
+        // call. (The tuplestore copies rows into its own memory.) A row
+        // that pallocs nothing, like a tuple laid out by its source, leaves
+        // the context as it was and nothing to empty.
         let mut row_memory = PgMemoryContexts::new("xlogminer row");
-        loop {
-            row_memory.reset();
-            if !row_memory.switch_to(|_| source.next_row(&mut row)) {
+        let context = row_memory.value();
+        row_memory.switch_to(|_| loop {
+            if !(*context).isReset || !(*context).firstchild.is_null() {
+                pg_sys::MemoryContextReset(context);
+            }
+            row.formed = None;
+            if !source.next_row(&mut row) {
                 break;
             }
-            pg_sys::tuplestore_putvalues(
-                store,
-                desc,
-                row.values.as_mut_ptr(),
-                row.nulls.as_mut_ptr(),
-            );
-        }
+            if let Some(mut tuple) = row.formed_tuple() {
+                // The tuplestore copies it.
+                pg_sys::tuplestore_puttuple(store, &mut tuple);
+            } else {
+                pg_sys::tuplestore_putvalues(
+                    store,
+                    desc,
+                    row.values.as_mut_ptr(),
+                    row.nulls.as_mut_ptr(),
+                );
+            }
+        });
         // Ends the source (and any thread it runs) before returning.
         drop(source);
         (*fcinfo).isnull = true;
         pg_sys::Datum::from(0usize)
+    }
+}
+
+/// Raises an ERROR unless the call's result columns are of `types`, in
+/// order: a source that lays out its own tuples lays them out for these.
+///
+/// # Safety
+/// `fcinfo` must be a valid call.
+pub(crate) unsafe fn check_result_types(fcinfo: pg_sys::FunctionCallInfo, types: &[pg_sys::Oid]) {
+    // SAFETY: as the caller promises; the descriptor has `natts` entries.
+    let ok = unsafe {
+        let desc = result_desc(fcinfo);
+        let natts = (*desc).natts as usize;
+        natts == types.len()
+            && (0..natts).all(|i| {
+                let att = &*(*desc).attrs.as_ptr().add(i);
+                !att.attisdropped && att.atttypid == types[i]
+            })
+    };
+    if !ok {
+        crate::error::raise(
+            pgrx::PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+            "the result columns of this function are not those of this build of xlogminer".into(),
+            None,
+            Some("Drop the extension and create it again.".into()),
+        );
     }
 }
 

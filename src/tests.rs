@@ -48,6 +48,90 @@ mod tests {
         assert!(n > 100, "{n} records");
     }
 
+    /// A row laid out by `waldecode::heap::tuple::form`, made a composite
+    /// datum by the server as `xlogminer_records` has it made, is byte for
+    /// byte what `heap_form_tuple` makes of the same values.
+    #[pg_test]
+    fn formed_tuples_are_the_servers() {
+        use waldecode::heap::tuple::{form, Field};
+        let types = [pg_sys::INT8OID, pg_sys::INT4OID, pg_sys::TEXTOID];
+        let long = "aé".repeat(150);
+        let mut state = 5u32;
+        let mut next = move || {
+            state = state.wrapping_mul(1103515245).wrapping_add(12345);
+            state >> 8
+        };
+        for round in 0..500 {
+            let n = 1 + (next() % 16) as usize;
+            let kinds: Vec<usize> = (0..n).map(|_| (next() % 3) as usize).collect();
+            let texts: Vec<&str> = (0..n)
+                .map(|_| {
+                    let len = (next() % 400) as usize;
+                    let end = (0..=len.min(long.len())).rev().find(|&i| long.is_char_boundary(i));
+                    &long[..end.unwrap_or(0)]
+                })
+                .collect();
+            let nulls: Vec<bool> = (0..n).map(|_| next() % 5 == 0).collect();
+            let ints: Vec<u64> =
+                (0..n).map(|_| u64::from(next()) << 24 | u64::from(next())).collect();
+            let fields: Vec<Field<'_>> = (0..n)
+                .map(|i| match (nulls[i], kinds[i]) {
+                    (true, _) => Field::Null,
+                    (_, 0) => Field::Int8(ints[i]),
+                    (_, 1) => Field::Int4(ints[i] as u32),
+                    _ => Field::Text(texts[i].as_bytes()),
+                })
+                .collect();
+            let mut formed = Vec::new();
+            let at = form(&fields, &mut formed).unwrap();
+            // SAFETY: a descriptor of `n` entries of built-in types, the
+            // datums of those types, the tuple read within its t_len.
+            let (ours, theirs) = unsafe {
+                let desc = pg_sys::CreateTemplateTupleDesc(n as i32);
+                for (i, k) in kinds.iter().enumerate() {
+                    pg_sys::TupleDescInitEntry(
+                        desc,
+                        (i + 1) as i16,
+                        c"c".as_ptr(),
+                        types[*k],
+                        -1,
+                        0,
+                    );
+                }
+                let desc = pg_sys::BlessTupleDesc(desc);
+                let mut aligned = vec![0u64; at.len().div_ceil(8)];
+                let bytes = aligned.as_mut_ptr().cast::<u8>();
+                std::ptr::copy_nonoverlapping(formed[at.clone()].as_ptr(), bytes, at.len());
+                let mut tuple = pg_sys::HeapTupleData {
+                    t_len: at.len() as u32,
+                    t_self: pg_sys::ItemPointerData::default(),
+                    t_tableOid: pg_sys::InvalidOid,
+                    t_data: bytes.cast(),
+                };
+                let datum = pg_sys::heap_copy_tuple_as_datum(&mut tuple, desc);
+                let ours = std::slice::from_raw_parts(datum.cast_mut_ptr::<u8>(), at.len());
+                let ours = ours.to_vec();
+                let mut values: Vec<pg_sys::Datum> = (0..n)
+                    .map(|i| match kinds[i] {
+                        _ if nulls[i] => pg_sys::Datum::from(0usize),
+                        0 => pg_sys::Datum::from(ints[i]),
+                        1 => pg_sys::Datum::from(ints[i] as u32),
+                        _ => pg_sys::Datum::from(pg_sys::cstring_to_text_with_len(
+                            texts[i].as_ptr().cast(),
+                            texts[i].len() as i32,
+                        )),
+                    })
+                    .collect();
+                let mut isnull = nulls.clone();
+                let t = pg_sys::heap_form_tuple(desc, values.as_mut_ptr(), isnull.as_mut_ptr());
+                let theirs =
+                    std::slice::from_raw_parts((*t).t_data.cast::<u8>(), (*t).t_len as usize);
+                (ours, theirs.to_vec())
+            };
+            assert_eq!(ours, theirs, "round {round}: {fields:?}");
+        }
+    }
+
     #[pg_test]
     fn stats_count_every_record() {
         let start: String = one("SELECT pg_current_wal_insert_lsn()::text");

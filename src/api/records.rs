@@ -3,11 +3,10 @@
 //! With `xlogminer.scan_threads` above 1, another thread reads and
 //! describes the records ahead of the backend, which only builds the rows.
 
-use std::borrow::Cow;
-
 use pgrx::fcinfo::pg_getarg;
 use pgrx::prelude::*;
 use waldecode::describe;
+use waldecode::heap::tuple::{form, Field, FormError};
 use waldecode::pipeline::{Next, Pipeline};
 use waldecode::scan::Progress;
 use waldecode::{Lsn, Record};
@@ -71,6 +70,8 @@ fn open(fcinfo: pg_sys::FunctionCallInfo) -> Box<dyn RowSource> {
         (pg_getarg::<PgLsn>(fcinfo, 0), pg_getarg::<PgLsn>(fcinfo, 1), pg_getarg::<&str>(fcinfo, 2))
     };
     crate::privileges::check_read_wal();
+    // SAFETY: the call is the executor's.
+    unsafe { crate::srf::check_result_types(fcinfo, &COLUMN_TYPES) };
     let mut scan = WalScan::open(start_lsn, end_lsn, wal_dir, Cluster::Any);
     if crate::threads::scan_threads() > 1 {
         return Box::new(read_ahead(scan));
@@ -84,69 +85,74 @@ fn open(fcinfo: pg_sys::FunctionCallInfo) -> Box<dyn RowSource> {
     })
 }
 
-/// One record's columns; its texts are ranges of the batch's text.
+/// One record's row: its end, and where its tuple lies in the batch.
 struct RecordRow {
-    lsn: u64,
     end: u64,
-    prev: u64,
-    xid: u32,
-    rmgr: &'static str,
-    record_type: &'static str,
-    total_len: u32,
-    main_len: u32,
-    fpi_len: u32,
-    description: std::ops::Range<usize>,
-    block_ref: std::ops::Range<usize>,
+    tuple: Result<std::ops::Range<usize>, FormError>,
 }
 
 /// The rows of a run of records, made on whichever thread reads the WAL,
-/// with all their texts in one buffer (filled and freed on that thread).
+/// laid out as heap tuples of the result's columns in one buffer (filled
+/// and freed on that thread): the backend only has them copied.
 #[derive(Default)]
 struct RecordBatch {
     rows: Vec<RecordRow>,
+    tuples: Vec<u8>,
     text: String,
 }
+
+/// The result's column types, in the order `add` lays them out.
+const COLUMN_TYPES: [pg_sys::Oid; 11] = [
+    pg_sys::PG_LSNOID,
+    pg_sys::PG_LSNOID,
+    pg_sys::PG_LSNOID,
+    pg_sys::XIDOID,
+    pg_sys::TEXTOID,
+    pg_sys::TEXTOID,
+    pg_sys::INT4OID,
+    pg_sys::INT4OID,
+    pg_sys::INT4OID,
+    pg_sys::TEXTOID,
+    pg_sys::TEXTOID,
+];
 
 impl RecordBatch {
     /// Adds `rec`'s row, after clearing the batch when `first`.
     fn add(&mut self, rec: &Record<'_>, first: bool) {
         if first {
             self.rows.clear();
-            self.text.clear();
+            self.tuples.clear();
         }
-        let at = self.text.len();
+        self.text.clear();
         describe::description(rec, &mut self.text);
         let mid = self.text.len();
         describe::block_refs(rec, &mut self.text);
-        self.rows.push(RecordRow {
-            lsn: rec.lsn().0,
-            end: rec.end_lsn().0,
-            prev: rec.prev_lsn().0,
-            xid: rec.xid(),
-            rmgr: interned(describe::rmgr_name(rec.rmid())),
-            record_type: interned(describe::record_type(rec)),
-            total_len: rec.total_len(),
-            main_len: rec.main_data().len() as u32,
-            fpi_len: rec.fpi_len(),
-            description: at..mid,
-            block_ref: mid..self.text.len(),
-        });
+        let (description, block_ref) = self.text.split_at(mid);
+        let rmgr = describe::rmgr_name(rec.rmid());
+        let record_type = describe::record_type(rec);
+        let fields = [
+            Field::Int8(rec.lsn().0),
+            Field::Int8(rec.end_lsn().0),
+            Field::Int8(rec.prev_lsn().0),
+            Field::Int4(rec.xid()),
+            Field::Text(rmgr.as_bytes()),
+            Field::Text(record_type.as_bytes()),
+            Field::Int4(rec.total_len()),
+            Field::Int4(rec.main_data().len() as u32),
+            Field::Int4(rec.fpi_len()),
+            text_field(description),
+            text_field(block_ref),
+        ];
+        let tuple = form(&fields, &mut self.tuples);
+        self.rows.push(RecordRow { end: rec.end_lsn().0, tuple });
     }
 
-    /// Writes row `i`'s columns (in the order declared above).
+    /// Hands row `i` to `row`.
     fn fill(&self, i: usize, row: &mut Row) {
-        let r = &self.rows[i];
-        row.set(0, pg_sys::Datum::from(r.lsn));
-        row.set(1, pg_sys::Datum::from(r.end));
-        row.set(2, pg_sys::Datum::from(r.prev));
-        row.set(3, pg_sys::Datum::from(r.xid));
-        row.set_text(4, r.rmgr.as_bytes());
-        row.set_text(5, r.record_type.as_bytes());
-        row.set(6, pg_sys::Datum::from(r.total_len as i32));
-        row.set(7, pg_sys::Datum::from(r.main_len as i32));
-        row.set(8, pg_sys::Datum::from(r.fpi_len as i32));
-        text_column(row, 9, &self.text[r.description.clone()]);
-        text_column(row, 10, &self.text[r.block_ref.clone()]);
+        match &self.rows[i].tuple {
+            Ok(at) => row.set_formed(&self.tuples[at.clone()]),
+            Err(e) => pgrx::error!("{e}"),
+        }
     }
 }
 
@@ -197,34 +203,10 @@ fn read_ahead(scan: WalScan) -> impl FnMut(&mut Row) -> bool {
 /// or block-reference list; 14 and 15 an empty string.
 const EMPTY_TEXT_IS_NULL: bool = !cfg!(any(feature = "pg14", feature = "pg15"));
 
-fn text_column(row: &mut Row, column: usize, s: &str) {
+fn text_field(s: &str) -> Field<'_> {
     if s.is_empty() && EMPTY_TEXT_IS_NULL {
-        row.set_null(column);
+        Field::Null
     } else {
-        row.set_text(column, s.as_bytes());
-    }
-}
-
-/// A `'static` copy of a name: built-in names already are; the few others
-/// (custom resource managers, unknown record types) are kept once per
-/// backend, so no row allocates for them.
-fn interned(s: Cow<'static, str>) -> &'static str {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    // Shared by the backend and its reading threads, so each name is kept
-    // once per backend whichever thread meets it.
-    static NAMES: OnceLock<Mutex<HashMap<String, &'static str>>> = OnceLock::new();
-    match s {
-        Cow::Borrowed(b) => b,
-        Cow::Owned(o) => {
-            let names = NAMES.get_or_init(|| Mutex::new(HashMap::new()));
-            let mut names = names.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            if let Some(&name) = names.get(o.as_str()) {
-                return name;
-            }
-            let name: &'static str = Box::leak(o.clone().into_boxed_str());
-            names.insert(o, name);
-            name
-        }
+        Field::Text(s.as_bytes())
     }
 }

@@ -1,14 +1,25 @@
 //! Heap tuples: header fields (`htup_details.h`) and splitting a tuple's
 //! data area into raw column values, a port of `heap_deform_tuple`
 //! (heaptuple.c) with the alignment rules of `tupmacs.h`. Values stay
-//! bytes; turning them into text is the server's job.
+//! bytes; turning them into text is the server's job. The inverse,
+//! [`form`], lays out result rows of a few built-in types exactly as
+//! `heap_form_tuple` does, on any thread: the server only copies them.
 
 use crate::bytes::{u16_at, u32_at};
+use std::ops::Range;
+
+use crate::layout::{MAXIMUM_ALIGNOF, VARHDRSZ};
 
 /// Size of the fixed tuple header before the null bitmap.
 pub const SIZE_OF_HEAP_TUPLE_HEADER: usize = 23;
 const HEAP_HASNULL: u16 = 0x0001;
+const HEAP_HASVARWIDTH: u16 = 0x0002;
 const HEAP_NATTS_MASK: u16 = 0x07FF;
+/// The longest varlena: 1 GB less one byte (`MaxAllocSize`).
+pub const MAX_VARLENA: usize = 0x3FFF_FFFF;
+/// The longest varlena a 1-byte header holds, header included
+/// (`VARATT_SHORT_MAX`).
+const VARATT_SHORT_MAX: usize = 0x7F;
 
 // t_infomask bits on the transactions of a tuple (htup_details.h).
 pub const HEAP_XMAX_KEYSHR_LOCK: u16 = 0x0010;
@@ -233,6 +244,111 @@ pub fn deform<'a, A: AsRef<AttrDesc>>(
     Ok(out)
 }
 
+/// One value of a row [`form`] lays out, of a built-in type whose
+/// storage is fixed: `Int4` for `int4` and `xid` (4 bytes, by value,
+/// `i`-aligned), `Int8` for `int8` and `pg_lsn` (8 bytes, by value,
+/// `d`-aligned), `Text` for the bytes of a `text` (varlena, `i`-aligned,
+/// storage `x`, so packable into a 1-byte header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field<'a> {
+    Null,
+    Int4(u32),
+    Int8(u64),
+    Text(&'a [u8]),
+}
+
+/// Why a row could not be laid out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormError {
+    #[error("a result text of {0} bytes is longer than a text value can be")]
+    TextTooLong(usize),
+    #[error("a row of {0} columns has more than a tuple can hold")]
+    TooManyColumns(usize),
+}
+
+/// Appends the heap tuple of `fields` to `out`, byte for byte what
+/// `heap_form_tuple` makes of them: the header with `t_ctid` invalid and
+/// no transaction fields (`t_choice`, where a composite datum keeps its
+/// length and type, is left zero for the caller), the null bitmap when a
+/// field is NULL, `t_hoff` MAXALIGNed, and each value aligned as its type
+/// is (relative to the data, which `t_hoff` aligns), zero padding between.
+/// Texts of up to 126 bytes get a 1-byte header, longer ones a 4-byte one.
+/// The tuple starts at a multiple of 8 bytes into `out` (zero padding
+/// before it), which is returned; on error `out` is as it was.
+pub fn form(fields: &[Field<'_>], out: &mut Vec<u8>) -> Result<Range<usize>, FormError> {
+    let natts = u16::try_from(fields.len())
+        .ok()
+        .filter(|n| *n <= HEAP_NATTS_MASK)
+        .ok_or(FormError::TooManyColumns(fields.len()))?;
+    // Where each value starts in the data and where it ends: the sizes
+    // first (heap_compute_data_size), so the tuple is grown once.
+    let place = |off: usize, f: &Field<'_>| -> (usize, usize) {
+        let (attalign, len) = match f {
+            Field::Null => return (off, off),
+            Field::Int4(_) => (b'i', 4),
+            Field::Int8(_) => (b'd', 8),
+            // A short header is never aligned.
+            Field::Text(b) if b.len() < VARATT_SHORT_MAX => (b'c', 1 + b.len()),
+            Field::Text(b) => (b'i', VARHDRSZ + b.len()),
+        };
+        let at = align(off, attalign);
+        (at, at + len)
+    };
+    let (mut data_len, mut hasnull, mut longest) = (0, false, 0);
+    for f in fields {
+        data_len = place(data_len, f).1;
+        match f {
+            Field::Null => hasnull = true,
+            Field::Text(b) => longest = longest.max(b.len()),
+            _ => {}
+        }
+    }
+    if longest > MAX_VARLENA - VARHDRSZ {
+        return Err(FormError::TextTooLong(longest));
+    }
+    let bitmap = if hasnull { fields.len().div_ceil(8) } else { 0 };
+    let hoff = align(SIZE_OF_HEAP_TUPLE_HEADER + bitmap, b'd');
+    let start = align(out.len(), b'd');
+    out.resize(start + hoff + data_len, 0);
+    let (head, data) = out[start..].split_at_mut(hoff);
+    let mut infomask = if hasnull { HEAP_HASNULL } else { 0 };
+    let mut off = 0;
+    for (i, f) in fields.iter().enumerate() {
+        let (at, end) = place(off, f);
+        off = end;
+        let v = &mut data[at..end];
+        match *f {
+            Field::Null => continue,
+            Field::Int4(x) => v.copy_from_slice(&x.to_le_bytes()),
+            Field::Int8(x) => v.copy_from_slice(&x.to_le_bytes()),
+            Field::Text(b) => {
+                infomask |= HEAP_HASVARWIDTH;
+                let size = v.len();
+                let (header, body) = v.split_at_mut(size - b.len());
+                if header.len() == 1 {
+                    // SET_VARSIZE_SHORT, little-endian.
+                    header[0] = ((size as u8) << 1) | 0x01;
+                } else {
+                    // SET_VARSIZE_4B, little-endian.
+                    header.copy_from_slice(&((size as u32) << 2).to_le_bytes());
+                }
+                body.copy_from_slice(b);
+            }
+        }
+        if hasnull {
+            head[SIZE_OF_HEAP_TUPLE_HEADER + i / 8] |= 1 << (i % 8);
+        }
+    }
+    let t = head;
+    // t_ctid: InvalidBlockNumber, InvalidOffsetNumber.
+    t[12..16].copy_from_slice(&[0xFF; 4]);
+    t[18..20].copy_from_slice(&natts.to_le_bytes());
+    t[20..22].copy_from_slice(&infomask.to_le_bytes());
+    t[22] = hoff as u8;
+    debug_assert_eq!(hoff % MAXIMUM_ALIGNOF, 0);
+    Ok(start..out.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,5 +452,101 @@ mod tests {
         // More attributes than the relation has: another relation's tuple.
         let two = tuple(2, None, &[(2 << 1) | 1, b'a', (2 << 1) | 1, b'b']);
         assert_eq!(deform(&two, &atts), Err(DeformError::TooManyAttributes(2, 1)));
+    }
+
+    /// The descriptor [`form`] lays `fields` out with.
+    fn atts_of(fields: &[Field<'_>], nulls_as: &[AttrDesc]) -> Vec<AttrDesc> {
+        fields
+            .iter()
+            .zip(nulls_as)
+            .map(|(f, n)| match f {
+                Field::Null => *n,
+                Field::Int4(_) => att(4, b'i', true),
+                Field::Int8(_) => att(8, b'd', true),
+                Field::Text(_) => att(-1, b'i', false),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn formed_rows_have_the_servers_layout() {
+        // xid 7, text "hi" (short), NULL int8, int8 5, text of 200 bytes
+        // (4-byte header, aligned), int4 9.
+        let long = vec![b'x'; 200];
+        let fields = [
+            Field::Int4(7),
+            Field::Text(b"hi"),
+            Field::Null,
+            Field::Int8(5),
+            Field::Text(&long),
+            Field::Int4(9),
+        ];
+        let mut out = vec![0xEE];
+        let at = form(&fields, &mut out).unwrap();
+        assert_eq!(at, 8..out.len());
+        assert_eq!(&out[1..8], &[0; 7]);
+        let t = &out[8..];
+        // 23-byte header, 1 byte of bitmap, MAXALIGNed: t_hoff 24.
+        assert_eq!(t[22], 24);
+        assert_eq!(u16::from_le_bytes([t[18], t[19]]), 6);
+        assert_eq!(u16::from_le_bytes([t[20], t[21]]), HEAP_HASNULL | HEAP_HASVARWIDTH);
+        assert_eq!(t[23], 0b111011);
+        assert_eq!(&t[12..18], &[0xFF, 0xFF, 0xFF, 0xFF, 0, 0]);
+        assert_eq!(&t[..12], &[0; 12]);
+        let mut d = vec![7, 0, 0, 0, (3 << 1) | 1, b'h', b'i', 0];
+        d.extend_from_slice(&5u64.to_le_bytes());
+        d.extend_from_slice(&(204u32 << 2).to_le_bytes());
+        d.extend_from_slice(&long);
+        d.extend_from_slice(&9u32.to_le_bytes());
+        assert_eq!(&t[24..], &d[..]);
+        // No NULL: no bitmap, t_hoff 24 all the same; no text: no varwidth.
+        let mut out = Vec::new();
+        form(&[Field::Int8(1), Field::Int4(2)], &mut out).unwrap();
+        assert_eq!((out[22], out[20], out.len()), (24, 0, 36));
+    }
+
+    #[test]
+    fn formed_rows_deform_to_their_fields() {
+        let mut state = 11u32;
+        let mut next = move || {
+            state = state.wrapping_mul(1103515245).wrapping_add(12345);
+            state >> 8
+        };
+        let text = vec![b'a'; 300];
+        for _ in 0..2000 {
+            let n = 1 + (next() % 20) as usize;
+            let fields: Vec<Field<'_>> = (0..n)
+                .map(|_| match next() % 4 {
+                    0 => Field::Null,
+                    1 => Field::Int4(next()),
+                    2 => Field::Int8(u64::from(next()) << 20 | 3),
+                    _ => Field::Text(&text[..(next() % 300) as usize]),
+                })
+                .collect();
+            let mut out = Vec::new();
+            form(&fields, &mut out).unwrap();
+            let atts = atts_of(&fields, &vec![att(8, b'd', true); n]);
+            let values = deform(&out, &atts).unwrap();
+            for (f, v) in fields.iter().zip(&values) {
+                match (f, v) {
+                    (Field::Null, Datum::Null) => {}
+                    (Field::Int4(x), Datum::Fixed(b)) => assert_eq!(&x.to_le_bytes()[..], *b),
+                    (Field::Int8(x), Datum::Fixed(b)) => assert_eq!(&x.to_le_bytes()[..], *b),
+                    (Field::Text(x), Datum::Varlena(b)) => {
+                        let head = if x.len() < VARATT_SHORT_MAX { 1 } else { VARHDRSZ };
+                        assert_eq!(&b[head..], *x);
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rows_that_cannot_be_tuples_are_errors() {
+        let mut out = vec![1, 2];
+        let many = vec![Field::Int4(1); 2048];
+        assert_eq!(form(&many, &mut out), Err(FormError::TooManyColumns(2048)));
+        assert_eq!(out, [1, 2]);
     }
 }

@@ -15,19 +15,8 @@ pub fn lsn(v: u64) -> String {
 /// Appends `v` in decimal; this runs for every block of every record
 /// (and the fields of the common heap records), where `write!` costs more
 /// than the rest of the line.
-pub(crate) fn push_u32(out: &mut String, mut v: u32) {
-    let mut buf = [0u8; 10];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+pub(crate) fn push_u32(out: &mut String, v: u32) {
+    push_zero_padded(out, u64::from(v), 1);
 }
 
 /// Appends `v` as `%02X` prints it.
@@ -76,14 +65,22 @@ fn j2date(jd: i64) -> (i64, i64, i64) {
 /// 1 AD get the ` BC` suffix; ±infinity and out-of-range values print as
 /// the C does.
 pub fn timestamptz(t: i64) -> String {
+    let mut s = String::with_capacity(32);
+    push_timestamptz(&mut s, t);
+    s
+}
+
+/// Appends [`timestamptz`]'s text of `t` (commit records print one each,
+/// so no formatting machinery is used).
+pub(crate) fn push_timestamptz(out: &mut String, t: i64) {
     if t == i64::MIN {
-        return "-infinity".to_string();
+        return out.push_str("-infinity");
     }
     if t == i64::MAX {
-        return "infinity".to_string();
+        return out.push_str("infinity");
     }
     if !(MIN_TIMESTAMP..END_TIMESTAMP).contains(&t) {
-        return "(timestamp out of range)".to_string();
+        return out.push_str("(timestamp out of range)");
     }
     let mut date = t / USECS_PER_DAY;
     let mut time = t - date * USECS_PER_DAY;
@@ -99,16 +96,55 @@ pub fn timestamptz(t: i64) -> String {
     let sec = time / 1_000_000;
     let fsec = time - sec * 1_000_000;
     let (shown_year, bc) = if year > 0 { (year, false) } else { (1 - year, true) };
-    let mut s = format!("{shown_year:04}-{month:02}-{day:02} {hour:02}:{min:02}:{sec:02}");
+    // Every field is non-negative here.
+    let field = |out: &mut String, v: i64, width: usize, sep: char| {
+        push_zero_padded(out, v as u64, width);
+        out.push(sep);
+    };
+    field(out, shown_year, 4, '-');
+    field(out, month, 2, '-');
+    field(out, day, 2, ' ');
+    field(out, hour, 2, ':');
+    field(out, min, 2, ':');
+    push_zero_padded(out, sec as u64, 2);
     if fsec != 0 {
-        let frac = format!("{fsec:06}");
-        let _ = write!(s, ".{}", frac.trim_end_matches('0'));
+        out.push('.');
+        let mut digits = 6;
+        let mut frac = fsec as u64;
+        while frac.is_multiple_of(10) {
+            frac /= 10;
+            digits -= 1;
+        }
+        push_zero_padded(out, frac, digits);
     }
-    s.push_str("+00");
+    out.push_str("+00");
     if bc {
-        s.push_str(" BC");
+        out.push_str(" BC");
     }
-    s
+}
+
+/// Appends `v` in decimal, with leading zeros to `width` digits (`%0*d`);
+/// two digits at a time, as integers are most of what descriptions print.
+fn push_zero_padded(out: &mut String, mut v: u64, width: usize) {
+    const PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if v >= 10 {
+        let pair = v as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + v as u8;
+    }
+    let from = i.min(buf.len() - width.min(buf.len()));
+    out.extend(buf[from..].iter().map(|&d| char::from(d)));
 }
 
 /// `TABLESPACE_VERSION_DIRECTORY` ("PG_" major "_" `CATALOG_VERSION_NO`).
@@ -239,6 +275,16 @@ mod tests {
         assert_eq!(timestamptz(END_TIMESTAMP - 1), "294276-12-31 23:59:59.999999+00");
         // 2024-02-29 leap day
         assert_eq!(timestamptz(8825 * USECS_PER_DAY), "2024-02-29 00:00:00+00");
+        for (v, width) in [(0u64, 1), (7, 2), (10, 1), (99, 4), (100, 2), (12345, 3), (u64::MAX, 1)]
+        {
+            let mut s = String::new();
+            push_zero_padded(&mut s, v, width);
+            assert_eq!(s, format!("{v:0width$}"));
+        }
+        // Years of fewer than four digits are zero-padded, as %04d does.
+        let year_1 = -730_119 * USECS_PER_DAY;
+        assert_eq!(timestamptz(year_1 + 10_000), "0001-01-01 00:00:00.01+00");
+        assert_eq!(timestamptz(year_1 - USECS_PER_DAY), "0001-12-31 00:00:00+00 BC");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::fmt::Write;
 
 use super::standby::{desc_invalidations, SIZEOF_INVAL_MSG};
-use super::text::{cstr, lsn, relpathperm, timestamptz};
+use super::text::{cstr, lsn, push_timestamptz, relpathperm, timestamptz};
 use super::DescInput;
 use crate::bytes::{check_fits, maxalign, Cursor};
 use crate::layout::RelFileLocator;
@@ -344,7 +344,7 @@ pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
             if p.twophase_xid != 0 {
                 let _ = write!(buf, "{}: ", p.twophase_xid);
             }
-            buf.push_str(&timestamptz(p.xact_time));
+            push_timestamptz(buf, p.xact_time);
             desc_relations(buf, v, "rels", &p.rels);
             desc_subxacts(buf, &p.subxacts);
             desc_stats(buf, "", &p.stats);
@@ -366,7 +366,7 @@ pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
             if p.twophase_xid != 0 {
                 let _ = write!(buf, "{}: ", p.twophase_xid);
             }
-            buf.push_str(&timestamptz(p.xact_time));
+            push_timestamptz(buf, p.xact_time);
             desc_relations(buf, v, "rels", &p.rels);
             desc_subxacts(buf, &p.subxacts);
             if p.xinfo & XACT_XINFO_HAS_ORIGIN != 0 {
@@ -377,7 +377,7 @@ pub fn desc(input: &DescInput<'_>, buf: &mut String) -> Option<()> {
         XLOG_XACT_PREPARE => {
             let p = parse_prepare(v, d)?;
             let _ = write!(buf, "gid {}: ", p.gid);
-            buf.push_str(&timestamptz(p.prepared_at));
+            push_timestamptz(buf, p.prepared_at);
             desc_relations(buf, v, "rels(commit)", &p.commit_rels);
             desc_relations(buf, v, "rels(abort)", &p.abort_rels);
             desc_stats(buf, "commit ", &p.commit_stats);
