@@ -51,6 +51,8 @@ fn xlogminer_stats(
 > {
     crate::privileges::check_read_wal();
     let mut scan = WalScan::open(start_lsn, end_lsn, wal_dir, Cluster::Any).into_scan();
+    // Counts and sizes need no block references.
+    scan.set_headers_only(true);
     let threads = crate::threads::scan_threads();
     let stats = waldecode::parallel::accumulate(
         &mut scan,

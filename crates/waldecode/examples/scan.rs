@@ -48,6 +48,9 @@ fn main() {
     );
 
     let mut r = WalReader::new(src);
+    // HEADERS_ONLY=1: records without their block references, as
+    // xlogminer_stats reads them.
+    r.set_headers_only(std::env::var_os("HEADERS_ONLY").is_some());
     r.seek(start).expect("seek");
     let t = Instant::now();
     let mut stats = WalStats::default();

@@ -99,16 +99,30 @@ impl BlockRef {
 #[derive(Debug, Clone, Default)]
 pub struct Decoded {
     pub header: RecordHeader,
+    /// Empty when decoded [`Self::decode_headers_only`].
     pub blocks: Vec<BlockRef>,
     pub main_data: Range<usize>,
     pub origin: Option<u16>,
     pub toplevel_xid: Option<u32>,
+    /// Sum of the blocks' stored image lengths (`bimg_len`).
+    pub fpi_len: u32,
 }
 
 impl Decoded {
     /// Port of `DecodeXLogRecord`: splits `rec` (a whole, CRC-checked record)
     /// into block references and main data. `lsn` is only for messages.
     pub fn decode(&mut self, rec: &[u8], lsn: Lsn, version: PgVersion) -> Result<()> {
+        self.decode_as(rec, lsn, version, true)
+    }
+
+    /// As [`Self::decode`], with every check, but the block references are
+    /// not kept (`blocks` stays empty): for work that needs no more than
+    /// the header, the main data and the image lengths (statistics).
+    pub fn decode_headers_only(&mut self, rec: &[u8], lsn: Lsn, version: PgVersion) -> Result<()> {
+        self.decode_as(rec, lsn, version, false)
+    }
+
+    fn decode_as(&mut self, rec: &[u8], lsn: Lsn, version: PgVersion, keep: bool) -> Result<()> {
         let header = RecordHeader::parse(rec).or_short(lsn)?;
         let body = rec.get(..header.tot_len as usize).or_short(lsn)?;
         self.header = header;
@@ -116,12 +130,18 @@ impl Decoded {
         self.main_data = 0..0;
         self.origin = None;
         self.toplevel_xid = None;
+        self.fpi_len = 0;
         let mut cur = Cursor::at(body, SIZE_OF_XLOG_RECORD);
-        let (main_len, datatotal) = self.read_headers(&mut cur, lsn, version)?;
+        let (main_len, datatotal) = self.read_headers(&mut cur, lsn, version, keep)?;
         if cur.remaining() as u64 != datatotal {
             return Err(WalError::invalid_length(lsn));
         }
-        self.place_payloads(cur.pos(), main_len);
+        if keep {
+            self.place_payloads(cur.pos(), main_len);
+        } else {
+            // The main data comes last.
+            self.main_data = body.len() - main_len..body.len();
+        }
         Ok(())
     }
 
@@ -134,8 +154,11 @@ impl Decoded {
         cur: &mut Cursor<'_>,
         lsn: Lsn,
         version: PgVersion,
+        keep: bool,
     ) -> Result<(usize, u64)> {
         let mut datatotal: u64 = 0;
+        // The block read last: its id and relation.
+        let mut last: Option<(u8, RelFileLocator)> = None;
         while cur.remaining() as u64 > datatotal {
             match cur.u8().or_short(lsn)? {
                 XLR_BLOCK_ID_DATA_SHORT => {
@@ -149,10 +172,15 @@ impl Decoded {
                 XLR_BLOCK_ID_ORIGIN => self.origin = Some(cur.u16().or_short(lsn)?),
                 XLR_BLOCK_ID_TOPLEVEL_XID => self.toplevel_xid = Some(cur.u32().or_short(lsn)?),
                 id if id <= XLR_MAX_BLOCK_ID => {
-                    let b = self.read_block_header(id, cur, lsn, version)?;
-                    datatotal +=
-                        (b.data.len() + b.image.as_ref().map_or(0, ImageInfo::stored_len)) as u64;
-                    self.blocks.push(b);
+                    let b = read_block_header(id, last, cur, lsn, version)?;
+                    let image = b.image.as_ref().map_or(0, ImageInfo::stored_len);
+                    datatotal += (b.data.len() + image) as u64;
+                    // At most 33 images of at most BLCKSZ bytes each.
+                    self.fpi_len += image as u32;
+                    last = Some((id, b.locator));
+                    if keep {
+                        self.blocks.push(b);
+                    }
                 }
                 id => {
                     return Err(WalError::corrupt(lsn, format!("invalid block_id {id} at {lsn}")))
@@ -160,63 +188,6 @@ impl Decoded {
             }
         }
         Ok((0, datatotal))
-    }
-
-    /// One block header (`XLogRecordBlockHeader` and what follows it).
-    fn read_block_header(
-        &self,
-        id: u8,
-        cur: &mut Cursor<'_>,
-        lsn: Lsn,
-        version: PgVersion,
-    ) -> Result<BlockRef> {
-        if self.blocks.last().is_some_and(|b| id <= b.id) {
-            return Err(WalError::corrupt(lsn, format!("out-of-order block_id {id} at {lsn}")));
-        }
-        let fork_flags = cur.u8().or_short(lsn)?;
-        let data_len = cur.u16().or_short(lsn)?;
-        let has_data = fork_flags & BKPBLOCK_HAS_DATA != 0;
-        if has_data && data_len == 0 {
-            return Err(WalError::corrupt(
-                lsn,
-                format!("BKPBLOCK_HAS_DATA set, but no data included at {lsn}"),
-            ));
-        }
-        if !has_data && data_len != 0 {
-            return Err(WalError::corrupt(
-                lsn,
-                format!("BKPBLOCK_HAS_DATA not set, but data length is {data_len} at {lsn}"),
-            ));
-        }
-        let image = if fork_flags & BKPBLOCK_HAS_IMAGE != 0 {
-            Some(ImageInfo::parse_header(cur, version, lsn)?)
-        } else {
-            None
-        };
-        let locator = if fork_flags & BKPBLOCK_SAME_REL == 0 {
-            RelFileLocator {
-                spc: cur.u32().or_short(lsn)?,
-                db: cur.u32().or_short(lsn)?,
-                rel: cur.u32().or_short(lsn)?,
-            }
-        } else {
-            self.blocks.last().map(|b| b.locator).ok_or_else(|| {
-                WalError::corrupt(
-                    lsn,
-                    format!("BKPBLOCK_SAME_REL set but no previous rel at {lsn}"),
-                )
-            })?
-        };
-        let blkno = cur.u32().or_short(lsn)?;
-        Ok(BlockRef {
-            id,
-            fork: fork_flags & BKPBLOCK_FORK_MASK,
-            flags: fork_flags,
-            locator,
-            blkno,
-            image,
-            data: 0..usize::from(data_len),
-        })
     }
 
     /// Turns each block's payload lengths into ranges of the record: the
@@ -235,6 +206,61 @@ impl Decoded {
         }
         self.main_data = pos..pos + main_len;
     }
+}
+
+/// One block header (`XLogRecordBlockHeader` and what follows it),
+/// after the block `last` (its id and relation) if any.
+fn read_block_header(
+    id: u8,
+    last: Option<(u8, RelFileLocator)>,
+    cur: &mut Cursor<'_>,
+    lsn: Lsn,
+    version: PgVersion,
+) -> Result<BlockRef> {
+    if last.is_some_and(|(last_id, _)| id <= last_id) {
+        return Err(WalError::corrupt(lsn, format!("out-of-order block_id {id} at {lsn}")));
+    }
+    let fork_flags = cur.u8().or_short(lsn)?;
+    let data_len = cur.u16().or_short(lsn)?;
+    let has_data = fork_flags & BKPBLOCK_HAS_DATA != 0;
+    if has_data && data_len == 0 {
+        return Err(WalError::corrupt(
+            lsn,
+            format!("BKPBLOCK_HAS_DATA set, but no data included at {lsn}"),
+        ));
+    }
+    if !has_data && data_len != 0 {
+        return Err(WalError::corrupt(
+            lsn,
+            format!("BKPBLOCK_HAS_DATA not set, but data length is {data_len} at {lsn}"),
+        ));
+    }
+    let image = if fork_flags & BKPBLOCK_HAS_IMAGE != 0 {
+        Some(ImageInfo::parse_header(cur, version, lsn)?)
+    } else {
+        None
+    };
+    let locator = if fork_flags & BKPBLOCK_SAME_REL == 0 {
+        RelFileLocator {
+            spc: cur.u32().or_short(lsn)?,
+            db: cur.u32().or_short(lsn)?,
+            rel: cur.u32().or_short(lsn)?,
+        }
+    } else {
+        last.map(|(_, locator)| locator).ok_or_else(|| {
+            WalError::corrupt(lsn, format!("BKPBLOCK_SAME_REL set but no previous rel at {lsn}"))
+        })?
+    };
+    let blkno = cur.u32().or_short(lsn)?;
+    Ok(BlockRef {
+        id,
+        fork: fork_flags & BKPBLOCK_FORK_MASK,
+        flags: fork_flags,
+        locator,
+        blkno,
+        image,
+        data: 0..usize::from(data_len),
+    })
 }
 
 /// A record read from the WAL, borrowing the reader's buffers until the next
@@ -334,7 +360,7 @@ impl<'a> Record<'a> {
 
     /// Sum of the stored image lengths (what pg_walinspect calls fpi_length).
     pub fn fpi_len(&self) -> u32 {
-        self.decoded.blocks.iter().map(BlockRef::image_len).sum()
+        self.decoded.fpi_len
     }
 
     /// Restores block `id`'s full-page image into `page` (BLCKSZ bytes):

@@ -145,6 +145,11 @@ impl<S: WalSource> Scan<S> {
         &self.reader
     }
 
+    /// See [`WalReader::set_headers_only`]; the scan goes on as it was.
+    pub fn set_headers_only(&mut self, on: bool) {
+        self.reader.set_headers_only(on);
+    }
+
     /// The reader, to walk the WAL off the range (the scan must be
     /// restarted before it is read again).
     pub fn reader_mut(&mut self) -> &mut WalReader<S> {

@@ -49,6 +49,9 @@ pub struct WalReader<S> {
     /// Where the current record lies when it fits in one page: it is then
     /// used in place, not copied into `buf`.
     in_page: Option<(Lsn, usize, usize)>,
+    /// Records are decoded without their block references
+    /// ([`Decoded::decode_headers_only`]).
+    headers_only: bool,
 }
 
 impl<S: WalSource> WalReader<S> {
@@ -75,6 +78,7 @@ impl<S: WalSource> WalReader<S> {
             cur_end: Lsn::INVALID,
             pending: false,
             in_page: None,
+            headers_only: false,
         }
     }
 
@@ -86,7 +90,15 @@ impl<S: WalSource> WalReader<S> {
         r.version = self.version;
         r.sysid = self.sysid;
         r.end = self.end;
+        r.headers_only = self.headers_only;
         r
+    }
+
+    /// From the next record on, records come without their block
+    /// references (`blocks()` is empty), every check still made: for work
+    /// that needs only headers, lengths and main data (statistics).
+    pub fn set_headers_only(&mut self, on: bool) {
+        self.headers_only = on;
     }
 
     /// The timeline of the page read last.
@@ -558,7 +570,11 @@ impl<S: WalSource> WalReader<S> {
             let seg = u64::from(self.seg_size);
             next = Lsn(next.0.div_ceil(seg) * seg);
         }
-        self.decoded.decode(bytes, at, version)?;
+        if self.headers_only {
+            self.decoded.decode_headers_only(bytes, at, version)?;
+        } else {
+            self.decoded.decode(bytes, at, version)?;
+        }
         self.cur = at;
         self.cur_end = next;
         self.prev = Some(at);
