@@ -19,6 +19,12 @@ pub const MAXIMUM_ALIGNOF: usize = 8;
 /// Size of a 4-byte varlena header (`VARHDRSZ`).
 pub const VARHDRSZ: usize = 4;
 
+/// Size of a 1-byte ("short") varlena header (`VARHDRSZ_SHORT`).
+pub const VARHDRSZ_SHORT: usize = 1;
+
+/// Largest total size a short varlena can have (`VARATT_SHORT_MAX`).
+pub const VARATT_SHORT_MAX: usize = 0x7F;
+
 /// Identity of a relation's storage: tablespace, database and file number
 /// (`RelFileNode`; `RelFileLocator` from PostgreSQL 16).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

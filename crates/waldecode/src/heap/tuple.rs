@@ -8,7 +8,7 @@
 use crate::bytes::{u16_at, u32_at};
 use std::ops::Range;
 
-use crate::layout::{MAXIMUM_ALIGNOF, VARHDRSZ};
+use crate::layout::{MAXIMUM_ALIGNOF, VARATT_SHORT_MAX, VARHDRSZ};
 
 /// Size of the fixed tuple header before the null bitmap.
 pub const SIZE_OF_HEAP_TUPLE_HEADER: usize = 23;
@@ -17,9 +17,6 @@ const HEAP_HASVARWIDTH: u16 = 0x0002;
 const HEAP_NATTS_MASK: u16 = 0x07FF;
 /// The longest varlena: 1 GB less one byte (`MaxAllocSize`).
 pub const MAX_VARLENA: usize = 0x3FFF_FFFF;
-/// The longest varlena a 1-byte header holds, header included
-/// (`VARATT_SHORT_MAX`).
-const VARATT_SHORT_MAX: usize = 0x7F;
 
 // t_infomask bits on the transactions of a tuple (htup_details.h).
 pub const HEAP_XMAX_KEYSHR_LOCK: u16 = 0x0010;

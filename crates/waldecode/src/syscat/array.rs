@@ -13,12 +13,8 @@ use std::borrow::Cow;
 
 use crate::bytes::{maxalign, Cursor};
 // `ArrayType`'s offsets count the 4-byte header.
-use crate::layout::VARHDRSZ;
+use crate::layout::{VARATT_SHORT_MAX, VARHDRSZ, VARHDRSZ_SHORT};
 
-/// Size of a 1-byte ("short") varlena header (`VARHDRSZ_SHORT`).
-pub const VARHDRSZ_SHORT: usize = 1;
-/// Largest total size a short varlena can have (`VARATT_SHORT_MAX`).
-pub const VARATT_SHORT_MAX: usize = 0x7F;
 /// Most dimensions an array may have (`MAXDIM`, array.h).
 pub const MAXDIM: usize = 6;
 /// Most elements an array may have (`MaxArraySize`: `MaxAllocSize /
