@@ -1,7 +1,8 @@
 //! `xlogminer_records`: one row per WAL record, with the columns of
 //! pg_walinspect's `pg_get_wal_records_info`, produced one at a time.
 //! With `xlogminer.scan_threads` above 1, another thread reads and
-//! describes the records ahead of the backend, which only builds the rows.
+//! describes the records and lays out their rows as tuples ahead of the
+//! backend, which only has them copied.
 
 use pgrx::fcinfo::pg_getarg;
 use pgrx::prelude::*;

@@ -88,11 +88,6 @@ impl BlockRef {
     pub fn will_init(&self) -> bool {
         self.flags & BKPBLOCK_WILL_INIT != 0
     }
-
-    /// Stored (possibly compressed) image length, `bimg_len`.
-    pub fn image_len(&self) -> u32 {
-        self.image.as_ref().map_or(0, |i| i.stored_len() as u32)
-    }
 }
 
 /// The decoded parts of a record, kept between records to reuse memory.
