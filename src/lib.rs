@@ -46,8 +46,8 @@ static PROGRESS_INTERVAL_MS: GucSetting<i32> = GucSetting::<i32>::new(5000);
 /// with `vacuum_cost_delay`, leaving the rest to the workload.
 static CPU_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(100);
 
-/// `xlogminer.scan_threads`: threads a scan may read WAL with (the
-/// backend's own included), where the work allows it.
+/// `xlogminer.scan_threads`: threads a scan may read WAL with, where the
+/// work allows it (see its description below).
 static SCAN_THREADS: GucSetting<i32> = GucSetting::<i32>::new(2);
 
 /// `xlogminer.nice`: the Unix scheduling priority (nice value) a scan runs
@@ -107,9 +107,10 @@ pub extern "C-unwind" fn _PG_init() {
     );
     GucRegistry::define_int_guc(
         c"xlogminer.scan_threads",
-        c"Threads a scan may read WAL with, its backend's own included.",
-        c"xlogminer_stats reads parts of the range on each, xlogminer_records reads ahead on one; \
-          other threads only read and decode WAL. Under xlogminer.cpu_limit a scan uses its backend's thread only.",
+        c"Threads a scan may read WAL with.",
+        c"xlogminer_stats reads parts of the range on this many, its backend's own included; \
+          xlogminer_records reads parts ahead of its backend on this many others. \
+          Other threads only read and decode WAL. Under xlogminer.cpu_limit a scan uses its backend's thread only.",
         &SCAN_THREADS,
         1,
         16,

@@ -14,7 +14,7 @@ thread_local! {
     static SAVED_MASK: Cell<Option<libc::sigset_t>> = const { Cell::new(None) };
 }
 
-/// Threads a scan may read with, the backend's included.
+/// `xlogminer.scan_threads`, or 1 under `xlogminer.cpu_limit`.
 pub fn scan_threads() -> usize {
     if crate::cpu_limit().is_some() {
         1

@@ -1,8 +1,8 @@
 //! `xlogminer_records`: one row per WAL record, with the columns of
 //! pg_walinspect's `pg_get_wal_records_info`, produced one at a time.
-//! With `xlogminer.scan_threads` above 1, another thread reads and
-//! describes the records and lays out their rows as tuples ahead of the
-//! backend, which only has them copied.
+//! With `xlogminer.scan_threads` above 1, that many other threads read
+//! and describe the records, parts of the range each, and lay out their
+//! rows as tuples ahead of the backend, which only has them copied.
 
 use pgrx::fcinfo::pg_getarg;
 use pgrx::prelude::*;
@@ -74,8 +74,9 @@ fn open(fcinfo: pg_sys::FunctionCallInfo) -> Box<dyn RowSource> {
     // SAFETY: the call is the executor's.
     unsafe { crate::srf::check_result_types(fcinfo, &COLUMN_TYPES) };
     let mut scan = WalScan::open(start_lsn, end_lsn, wal_dir, Cluster::Any);
-    if crate::threads::scan_threads() > 1 {
-        return Box::new(read_ahead(scan));
+    let threads = crate::threads::scan_threads();
+    if threads > 1 {
+        return Box::new(read_ahead(scan, threads));
     }
     let mut batch = RecordBatch::default();
     Box::new(move |row: &mut Row| {
@@ -157,10 +158,11 @@ impl RecordBatch {
     }
 }
 
-/// The rows of `scan` made on a thread of their own (reading, checking,
-/// decoding and describing records), while the backend builds the SQL
-/// rows; query cancel is checked per row and while waiting.
-fn read_ahead(scan: WalScan) -> impl FnMut(&mut Row) -> bool {
+/// The rows of `scan` made on `threads` threads of their own (reading,
+/// checking, decoding and describing records, in parts of the range),
+/// while the backend hands them to the executor; query cancel is checked
+/// per row and while waiting.
+fn read_ahead(scan: WalScan, threads: usize) -> impl FnMut(&mut Row) -> bool {
     let mut scan = scan.into_scan();
     // Positioning has raised its warning already.
     let _ = scan.take_warning();
@@ -168,7 +170,7 @@ fn read_ahead(scan: WalScan) -> impl FnMut(&mut Row) -> bool {
     let tick = scan.tick_fn();
     let mut at = start;
     let add = |rec: &Record<'_>, b: &mut RecordBatch, first: bool| b.add(rec, first);
-    let mut batches = Pipeline::start(scan, add, &crate::threads::spawning);
+    let mut batches = Pipeline::start_parallel(scan, threads, add, crate::threads::spawning);
     let mut batch: Option<RecordBatch> = None;
     let mut i = 0;
     move |row: &mut Row| loop {

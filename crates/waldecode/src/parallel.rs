@@ -87,13 +87,32 @@ impl Drop for Leaving<'_> {
 
 /// Where the record after one that ended at `end` starts: past the page
 /// header when `end` is a page's first byte.
-fn record_start_after(end: Lsn, seg_size: u32) -> Lsn {
+pub(crate) fn record_start_after(end: Lsn, seg_size: u32) -> Lsn {
     if end.page_offset() != 0 {
         end
     } else if end.segment_offset(seg_size) == 0 {
         Lsn(end.0 + SIZE_OF_LONG_PHD as u64)
     } else {
         Lsn(end.0 + SIZE_OF_SHORT_PHD as u64)
+    }
+}
+
+/// Whether a part whose first record is `first` (its LSN, its prev-link,
+/// the timeline of its page) follows `last`, the last record before it
+/// (its LSN, where it ended, its timeline), as a serial read would go on;
+/// with no record before it, whether it is the range's first, `start`.
+pub(crate) fn joins_up(
+    first: (Lsn, Lsn, u32),
+    last: Option<(Lsn, Lsn, u32)>,
+    start: Lsn,
+    seg_size: u32,
+) -> bool {
+    let (lsn, prev, tli) = first;
+    match last {
+        None => lsn == start,
+        Some((l_lsn, l_end, l_tli)) => {
+            lsn == record_start_after(l_end, seg_size) && prev == l_lsn && tli >= l_tli
+        }
     }
 }
 
@@ -255,13 +274,7 @@ fn join<S: WalSource, A: Accumulate>(
         let Some(part) = part else {
             return rest_serially(scan, total, last);
         };
-        let joins = match (part.first, last) {
-            (None, _) => true,
-            (Some((lsn, _, _)), None) => lsn == scan.start(),
-            (Some((lsn, prev, tli)), Some((l_lsn, l_end, l_tli))) => {
-                lsn == record_start_after(l_end, seg_size) && prev == l_lsn && tli >= l_tli
-            }
-        };
+        let joins = part.first.is_none_or(|f| joins_up(f, last, scan.start(), seg_size));
         if !joins || part.failed {
             return rest_serially(scan, total, last);
         }
@@ -292,24 +305,24 @@ fn rest_serially<S: WalSource, A: Accumulate>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::scan::EndPolicy;
     use crate::stats::WalStats;
     use crate::testutil::{record, WalWriter};
 
-    const SEG: u32 = 1 << 20;
+    pub(crate) const SEG: u32 = 1 << 20;
 
     /// WAL over eight segments: small records, records across pages and
     /// segments, one longer than a segment, and a segment switch.
-    fn wal() -> (WalWriter, Lsn) {
+    pub(crate) fn wal() -> (WalWriter, Lsn) {
         wal_with_prev_link_broken_at(None)
     }
 
     /// The same WAL, but the first record starting in segment `segno`
     /// (when given) points back at the wrong record: its CRC is right,
     /// only the chain is broken.
-    fn wal_with_prev_link_broken_at(segno: Option<u64>) -> (WalWriter, Lsn) {
+    pub(crate) fn wal_with_prev_link_broken_at(segno: Option<u64>) -> (WalWriter, Lsn) {
         let mut w = WalWriter::new(SEG, 2);
         let first = w.append(record(10, 0, 1, &[], &[1; 40]));
         let mut i = 0u32;

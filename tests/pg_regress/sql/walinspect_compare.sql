@@ -95,7 +95,7 @@ WHERE o.description <> t.description
 GROUP BY 1, 2 ORDER BY 1, 2;
 
 -- In the select list the rows come one per call, in FROM all at once into
--- the executor's tuplestore; read by the backend or by a reading thread:
+-- the executor's tuplestore; read by the backend or by reading threads:
 -- the same rows in the same order.
 SET xlogminer.scan_threads = 1;
 CREATE TEMP TABLE forms AS
@@ -111,6 +111,12 @@ INSERT INTO forms
   UNION ALL
   SELECT 'select list, 2 threads', row_number() OVER (), row_to_json(x)::text
   FROM (SELECT xlogminer_records(:'start_lsn', :'end_lsn') AS x) s;
+-- Read in parts of 256 kB on three threads ahead of the backend.
+SET xlogminer.scan_threads = 3;
+INSERT INTO forms
+  SELECT 'select list, 3 threads', row_number() OVER (), row_to_json(x)::text
+  FROM (SELECT xlogminer_records(:'start_lsn', :'end_lsn') AS x) s;
+RESET xlogminer.scan_threads;
 SELECT form, count(*) = (SELECT count(*) FROM ours) AS all_rows FROM forms GROUP BY 1 ORDER BY 1;
 SELECT f.form, count(*) AS differing_rows
 FROM forms f LEFT JOIN forms one ON one.form = 'from, 1 thread' AND one.n = f.n
