@@ -109,9 +109,17 @@ def run_workload(c, args, chunks=None):
         i += 1
     c.query("CHECKPOINT")
     end = c.query("SELECT pg_current_wal_flush_lsn()")
-    # Nothing may run beside the measurements: autovacuum stops once the range is written.
+    # Nothing may run beside the measurements: autovacuum stops once the range is written,
+    # and a worker it started (a VACUUM of the table just loaded) is stopped and waited for.
     c.query("ALTER SYSTEM SET autovacuum = off")
     c.query("SELECT pg_reload_conf()")
+    c.query("SELECT pg_sleep(0.5)")
+    for _ in range(100):
+        running = c.query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                          "WHERE backend_type = 'autovacuum worker'")
+        if running == "0":
+            break
+        time.sleep(0.1)
     return start, end, chunks
 
 
