@@ -170,7 +170,7 @@ fn read_ahead(scan: WalScan, threads: usize) -> impl FnMut(&mut Row) -> bool {
     let tick = scan.tick_fn();
     let mut at = start;
     let add = |rec: &Record<'_>, b: &mut RecordBatch, first: bool| b.add(rec, first);
-    let mut batches = Pipeline::start_parallel(scan, threads, add, crate::threads::spawning);
+    let mut batches = Pipeline::start(scan, threads, add, crate::threads::spawning);
     let mut batch: Option<RecordBatch> = None;
     let mut i = 0;
     move |row: &mut Row| loop {

@@ -116,12 +116,18 @@ pub(crate) fn joins_up(
     }
 }
 
+/// `end`, or where the source's segments end if that is before: parts
+/// are not cut beyond it (the last part reads on to the range's end).
+pub(crate) fn cut_end<S: WalSource>(src: &S, end: Lsn) -> Lsn {
+    let last_seg = src.segment_range().map_or(0, |(_, last)| last);
+    end.min(Lsn::from_segment(last_seg.saturating_add(1), src.segment_size()))
+}
+
 /// The boundaries of the parts of `[start, end)`: `start`, then segment
 /// starts, up to where the source's segments end.
 fn boundaries<S: WalSource>(src: &S, start: Lsn, end: Lsn) -> Vec<Lsn> {
     let seg = src.segment_size();
-    let last_seg = src.segment_range().map_or(0, |(_, last)| last);
-    let stop = end.min(Lsn::from_segment(last_seg + 1, seg));
+    let stop = cut_end(src, end);
     let mut b = vec![start];
     let mut segno = start.segment(seg) + SEGMENTS_PER_PART;
     while Lsn::from_segment(segno, seg) < stop {

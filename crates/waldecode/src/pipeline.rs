@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use crate::error::WalError;
 use crate::lsn::Lsn;
-use crate::parallel::{joins_up, record_start_after, ForkSource};
+use crate::parallel::{cut_end, joins_up, record_start_after, ForkSource};
 use crate::reader::WalReader;
 use crate::record::Record;
 use crate::scan::Scan;
@@ -84,27 +84,22 @@ pub type Spawning = fn(bool);
 /// the reading threads; the consumer hands each one back (`give_back`) to
 /// be filled anew, so their buffers are reused, not freed and made again.
 pub struct Pipeline<T: Default + Send + 'static> {
-    parts: Option<Parts<T>>,
-    serial: Option<Serial<T>>,
-    /// Parts whose rows were all handed over, read in parallel.
+    reading: Reading<T>,
+    /// Parts whose rows were all handed over, read in parallel, before
+    /// the rest was read on one thread.
     joined: usize,
+}
+
+enum Reading<T: Default + Send + 'static> {
+    Parts(Parts<T>),
+    Serial(Serial<T>),
 }
 
 impl<T: Default + Send + 'static> Pipeline<T> {
     /// Starts reading `scan` (positioned; its hooks are not called) on
-    /// one thread.
-    pub fn start<S: WalSource + Send + 'static>(
-        scan: Scan<S>,
-        add: impl AddFn<T>,
-        spawning: Spawning,
-    ) -> Self {
-        let serial = Serial::start(scan, Arc::new(add), spawning);
-        Pipeline { parts: None, serial: Some(serial), joined: 0 }
-    }
-
-    /// Starts reading `scan` on `threads` threads, in parts, when its
-    /// range has more than one part; on one thread otherwise.
-    pub fn start_parallel<S: ForkSource + 'static>(
+    /// `threads` threads, in parts, when its range has more than one part;
+    /// on one thread otherwise.
+    pub fn start<S: ForkSource + 'static>(
         scan: Scan<S>,
         threads: usize,
         add: impl AddFn<T>,
@@ -112,50 +107,48 @@ impl<T: Default + Send + 'static> Pipeline<T> {
     ) -> Self {
         let add = Arc::new(add);
         let cuts = Cuts::of(&scan);
-        if threads <= 1 || scan.is_done() || cuts.count < 2 {
-            let serial = Serial::start(scan, add, spawning);
-            return Pipeline { parts: None, serial: Some(serial), joined: 0 };
-        }
-        let parts = Parts::start(scan, cuts, threads, add, spawning);
-        Pipeline { parts: Some(parts), serial: None, joined: 0 }
+        let reading = if threads <= 1 || scan.is_done() || cuts.count < 2 {
+            Reading::Serial(Serial::start(scan, add, spawning))
+        } else {
+            Reading::Parts(Parts::start(scan, cuts, threads, add, spawning))
+        };
+        Pipeline { reading, joined: 0 }
     }
 
     /// Hands a batch the consumer is done with back, to be filled again.
     pub fn give_back(&mut self, batch: T) {
-        if let Some(p) = &self.parts {
-            p.give_back(batch);
-        } else if let Some(s) = &self.serial {
-            s.give_back(batch);
+        match &self.reading {
+            Reading::Parts(p) => p.give_back(batch),
+            Reading::Serial(s) => s.give_back(batch),
         }
     }
 
     /// The next batch, or how the range ended; `tick` is called while
     /// waiting for the threads (at least every few milliseconds).
     pub fn next(&mut self, tick: &mut dyn FnMut()) -> Next<T> {
-        if let Some(p) = &mut self.parts {
-            let next = p.next(tick);
-            self.joined = p.cuts.count.min(p.current());
-            match next {
+        if let Reading::Parts(p) = &mut self.reading {
+            match p.next(tick) {
                 PartsNext::Rows(b) => return Next::Rows(b),
                 PartsNext::End => return Next::End(None),
                 PartsNext::Serially(serial) => {
-                    self.parts = None;
-                    self.serial = Some(serial);
+                    self.joined = p.passed;
+                    self.reading = Reading::Serial(serial);
                 }
             }
         }
-        match &mut self.serial {
-            Some(s) => s.next(tick),
-            None => Next::End(None),
+        match &mut self.reading {
+            Reading::Serial(s) => s.next(tick),
+            Reading::Parts(_) => Next::End(None),
         }
     }
-}
 
-impl<T: Default + Send + 'static> Pipeline<T> {
     /// How many parts were read in parallel and all their rows handed
     /// over (the rest, if any, was read serially).
     pub fn parts_joined(&self) -> usize {
-        self.joined
+        match &self.reading {
+            Reading::Parts(p) => p.passed,
+            Reading::Serial(_) => self.joined,
+        }
     }
 }
 
@@ -298,8 +291,7 @@ impl Cuts {
     fn of<S: WalSource>(scan: &Scan<S>) -> Cuts {
         let src = scan.reader().source();
         let seg_size = src.segment_size();
-        let last_seg = src.segment_range().map_or(0, |(_, last)| last);
-        let stop = scan.end().min(Lsn::from_segment(last_seg.saturating_add(1), seg_size));
+        let stop = cut_end(src, scan.end());
         let start = scan.start();
         let cuts = stop.0.div_ceil(PART_BYTES).saturating_sub(start.0 / PART_BYTES + 1);
         Cuts { start, count: usize::try_from(cuts).unwrap_or(usize::MAX - 1) + 1, seg_size }
@@ -374,6 +366,8 @@ struct Parts<T: Default + Send + 'static> {
     rest: Option<Rest<T>>,
     /// The last record handed over.
     last: Option<Place>,
+    /// Parts passed: all their rows handed over, or skipped.
+    passed: usize,
 }
 
 impl<T: Default + Send + 'static> Parts<T> {
@@ -412,7 +406,7 @@ impl<T: Default + Send + 'static> Parts<T> {
             }
             Serial::start(scan, add, spawning)
         });
-        Parts { shared, handles, cuts, rest: Some(rest), last: None }
+        Parts { shared, handles, cuts, rest: Some(rest), last: None, passed: 0 }
     }
 
     fn give_back(&self, batch: T) {
@@ -445,11 +439,6 @@ impl<T: Default + Send + 'static> Parts<T> {
         }
     }
 
-    /// The part the consumer is on.
-    fn current(&self) -> usize {
-        self.shared.state.lock().map_or(0, |st| st.current)
-    }
-
     /// Takes what is there for the consumer, or waits a slice for it.
     fn step(&mut self) -> Step<T> {
         let Ok(mut st) = self.shared.state.lock() else { return Step::Serially };
@@ -467,6 +456,7 @@ impl<T: Default + Send + 'static> Parts<T> {
                 let skipped = st.slots.pop_front().map(|s| s.batches).unwrap_or_default();
                 st.free.extend(skipped.into_iter().map(|(b, _)| b));
                 st.current += 1;
+                self.passed += 1;
                 self.shared.moved.notify_all();
                 if st.current >= self.cuts.count {
                     return Step::End;
@@ -497,6 +487,7 @@ impl<T: Default + Send + 'static> Parts<T> {
             }
             st.slots.pop_front();
             st.current += 1;
+            self.passed += 1;
             self.shared.moved.notify_all();
             if st.current >= self.cuts.count {
                 return Step::End;
@@ -599,12 +590,15 @@ fn read_parts<S: WalSource, T: Default, F: AddFn<T>>(
             }
         }
         let Ok(mut st) = shared.state.lock() else { return };
+        let kept = match last {
+            Some(at) if n > 0 => Some((batch, at)),
+            _ => {
+                st.free.push(batch);
+                None
+            }
+        };
         let Some(slot) = slot_of(&mut st, i) else { return };
-        match last {
-            Some(at) if n > 0 => slot.batches.push_back((batch, at)),
-            _ => st.free.push(batch),
-        }
-        let Some(slot) = slot_of(&mut st, i) else { return };
+        slot.batches.extend(kept);
         slot.first = first;
         slot.done = true;
         slot.failed = failed;
@@ -677,7 +671,7 @@ mod tests {
                 Err(e) => break Some(e.to_string()),
             }
         };
-        let mut p = Pipeline::start(scan(&w, first, EndPolicy::Strict), add, |_| {});
+        let mut p = Pipeline::start(scan(&w, first, EndPolicy::Strict), 1, add, |_| {});
         let (rows, end) = collect(&mut p);
         assert_eq!(rows, expected);
         assert!(rows.len() == 3000);
@@ -688,7 +682,7 @@ mod tests {
         // A torn record in a directory: the rows before it, then its warning.
         w.poke(expected[2000].0 .0 + 30, &[0xEE]);
         let dir = EndPolicy::Directory { explicit_end: false };
-        let mut p = Pipeline::start(scan(&w, first, dir), add, |_| {});
+        let mut p = Pipeline::start(scan(&w, first, dir), 1, add, |_| {});
         let (rows, end) = collect(&mut p);
         assert_eq!(rows, expected[..2000]);
         assert!(matches!(end, Next::End(Some(WalError::Corrupt { .. }))));
@@ -723,7 +717,7 @@ mod tests {
             Ok(s) => s,
             Err(e) => return (Vec::new(), format!("failed: {e}"), 0),
         };
-        let mut p = Pipeline::start_parallel(scan, threads, add, |_| {});
+        let mut p = Pipeline::start(scan, threads, add, |_| {});
         let (rows, end) = collect(&mut p);
         let end = match end {
             Next::End(w) => format!("end: {:?}", w.map(|w| w.to_string())),
@@ -857,7 +851,7 @@ mod tests {
     fn dropping_it_early_stops_the_threads() {
         let (w, first) = wal();
         let scan = Scan::new(WalReader::new(w.source()), first, Lsn(u64::MAX), DIR).unwrap();
-        let mut p = Pipeline::start_parallel(scan, 2, add, |_| {});
+        let mut p = Pipeline::start(scan, 2, add, |_| {});
         assert!(matches!(p.next(&mut || {}), Next::Rows(_)));
         // The threads have filled the parts they may read ahead by now, or
         // soon, and wait: dropping must not hang.
@@ -868,7 +862,7 @@ mod tests {
     #[test]
     fn dropping_it_early_stops_the_thread() {
         let (w, first) = small_wal(20_000);
-        let mut p = Pipeline::start(scan(&w, first, EndPolicy::Strict), add, |_| {});
+        let mut p = Pipeline::start(scan(&w, first, EndPolicy::Strict), 1, add, |_| {});
         assert!(matches!(p.next(&mut || {}), Next::Rows(_)));
         // The thread is blocked on a full channel by now, or soon: dropping
         // must not hang.
