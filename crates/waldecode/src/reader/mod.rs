@@ -557,7 +557,7 @@ impl<S: WalSource> WalReader<S> {
         // Port of ValidXLogRecord: CRC-32C over the data, then the header
         // up to the CRC field.
         let data = bytes.get(SIZE_OF_XLOG_RECORD..tot_len as usize).unwrap_or(&[]);
-        let crc = crc32c::crc32c_append(crc32c::crc32c(data), &bytes[..XL_CRC_OFFSET]);
+        let crc = crate::crc::record_crc(data, &bytes[..XL_CRC_OFFSET]);
         if crc != h.crc {
             return Err(WalError::corrupt(
                 at,
