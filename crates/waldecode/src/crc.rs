@@ -14,7 +14,7 @@
 const SHORT_INPUT: usize = 512;
 
 /// `crc32c(data ++ header)`, as a record's `xl_crc` holds it.
-pub fn record_crc(data: &[u8], header: &[u8]) -> u32 {
+pub(crate) fn record_crc(data: &[u8], header: &[u8]) -> u32 {
     #[cfg(target_arch = "x86_64")]
     if data.len() < SHORT_INPUT && std::arch::is_x86_feature_detected!("sse4.2") {
         // SAFETY: the CPU supports SSE 4.2, checked just above; the
@@ -32,15 +32,12 @@ mod sse42 {
     /// Extends `crc` (of the bytes before) over `bytes`.
     #[target_feature(enable = "sse4.2")]
     pub(super) fn append(crc: u32, bytes: &[u8]) -> u32 {
+        let (words, mut rest) = bytes.as_chunks::<8>();
         let mut c = u64::from(!crc);
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            let mut v = [0u8; 8];
-            v.copy_from_slice(w);
-            c = _mm_crc32_u64(c, u64::from_le_bytes(v));
+        for w in words {
+            c = _mm_crc32_u64(c, u64::from_le_bytes(*w));
         }
         let mut c = c as u32;
-        let mut rest = words.remainder();
         if let Some((w, tail)) = rest.split_first_chunk::<4>() {
             c = _mm_crc32_u32(c, u32::from_le_bytes(*w));
             rest = tail;

@@ -16,7 +16,7 @@
 #![deny(unsafe_code)]
 
 pub mod bytes;
-pub mod crc;
+mod crc;
 pub mod describe;
 pub mod error;
 pub mod fxhash;
